@@ -1,0 +1,1 @@
+"""A small untyped shop: the program typeharvest's demo traces."""

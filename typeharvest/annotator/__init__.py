@@ -1,0 +1,8 @@
+"""The annotator: turns traced signatures into type annotations (stubs now, inline edits next)."""
+
+from __future__ import annotations
+
+from typeharvest.annotator.errors import AnnotatorError
+from typeharvest.annotator.stubs import build_stub
+
+__all__ = ["AnnotatorError", "build_stub"]

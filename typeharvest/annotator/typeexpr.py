@@ -1,0 +1,118 @@
+"""Type strings as the tracer writes them, parsed into a small tree that can be merged and printed.
+
+Grammar (see ``typeharvest.records``)::
+
+    union := atom ("|" atom)*
+    atom  := NAME ["[" args "]"]
+    args  := "()" | union ("," union)* ["," "..."]
+    NAME  := dotted module path, then "." or ":" and the class's qualified name
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+_TOKEN = re.compile(r"\s*(\.\.\.|\(\)|[\[\],|]|[^\s\[\],|]+)")
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class TypeRef:
+    """One class, possibly parameterised. ``args`` is None when the tracer saw no elements (``list``)."""
+
+    name: str
+    args: tuple[Union, ...] | None = None
+    variadic: bool = False  # tuple[X, ...]
+
+    @property
+    def module(self) -> str:
+        module, _ = split_name(self.name)
+        return module
+
+    @property
+    def qualname(self) -> str:
+        _, qualname = split_name(self.name)
+        return qualname
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class Union:
+    """A set of alternatives, kept sorted so that equal unions compare and print equal."""
+
+    members: tuple[TypeRef, ...]
+
+    @staticmethod
+    def of(members: Iterable[TypeRef]) -> Union:
+        """A union of TypeRefs, de-duplicated and sorted."""
+        return Union(tuple(sorted(set(members))))
+
+
+class TypeStringError(ValueError):
+    """A type string that does not follow the grammar (a database written by something else)."""
+
+
+def split_name(name: str) -> tuple[str, str]:
+    """(module, qualname) of a type name: ``a.b:C.D`` → (``a.b``, ``C.D``); ``a.b.C`` → (``a.b``, ``C``)."""
+    if ":" in name:
+        module, _, qualname = name.partition(":")
+        return module, qualname
+    module, _, qualname = name.rpartition(".")
+    return module, qualname
+
+
+def parse(text: str) -> Union:
+    """Parse one type string."""
+    tokens = _TOKEN.findall(text)
+    parser = _Parser(tokens, text)
+    result = parser.union()
+    if parser.position != len(tokens):
+        raise TypeStringError(f"unexpected {tokens[parser.position]!r} in type {text!r}")
+    return result
+
+
+class _Parser:
+    def __init__(self, tokens: list[str], text: str) -> None:
+        self.tokens = tokens
+        self.text = text
+        self.position = 0
+
+    def peek(self) -> str | None:
+        return self.tokens[self.position] if self.position < len(self.tokens) else None
+
+    def take(self, expected: str | None = None) -> str:
+        token = self.peek()
+        if token is None or (expected is not None and token != expected):
+            raise TypeStringError(f"expected {expected or 'a name'} in type {self.text!r}")
+        self.position += 1
+        return token
+
+    def union(self) -> Union:
+        members = [self.atom()]
+        while self.peek() == "|":
+            self.take("|")
+            members.append(self.atom())
+        return Union.of(members)
+
+    def atom(self) -> TypeRef:
+        name = self.take()
+        if name in "[],|" or name in ("...", "()"):
+            raise TypeStringError(f"expected a name, found {name!r} in type {self.text!r}")
+        if self.peek() != "[":
+            return TypeRef(name)
+        self.take("[")
+        if self.peek() == "()":
+            self.take("()")
+            self.take("]")
+            return TypeRef(name, ())
+        args = [self.union()]
+        variadic = False
+        while self.peek() == ",":
+            self.take(",")
+            if self.peek() == "...":
+                self.take("...")
+                variadic = True
+                break
+            args.append(self.union())
+        self.take("]")
+        return TypeRef(name, tuple(args), variadic)

@@ -1,0 +1,141 @@
+"""The ``typeharvest`` command: parses arguments and calls the parts, nothing more."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import click
+
+from typeharvest.store import StoreError, resolve_db_path
+
+_DB_HELP = "The trace database (default: $TYPEHARVEST_DB or ./typeharvest.sqlite3)."
+db_option = click.option("--db", "db", type=str, default=None, help=_DB_HELP)
+
+
+class UserError(click.ClickException):
+    """A one-line ``error:`` message and exit code 1."""
+
+    exit_code = 1
+
+    def show(self, file: object = None) -> None:
+        click.echo(f"error: {self.format_message()}", err=True)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="typeharvest")
+def cli() -> None:
+    """Type hints bootstrapped from the types your program really passes around."""
+
+
+@cli.command(context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False})
+@db_option
+@click.option("--include", "include", multiple=True, metavar="PREFIX", help="Trace modules under this name.")
+@click.option("-m", "module", type=str, default=None, help="Run a module, as python -m does.")
+@click.argument("args", nargs=-1, type=click.UNPROCESSED)
+def run(db: str | None, include: tuple[str, ...], module: str | None, args: tuple[str, ...]) -> None:
+    """Run a program (SCRIPT [ARGS]... or -m MODULE [ARGS]...) under tracing; exit with its exit code."""
+    from typeharvest.runner import ProgramNotFound, run_program
+
+    if module is None and not args:
+        raise UserError("give a script to run, or -m MODULE")
+    target, program_args = (module, list(args)) if module is not None else (args[0], list(args[1:]))
+    try:
+        code = run_program(target, program_args, as_module=module is not None, db=db, include=include)
+    except (ProgramNotFound, StoreError) as exc:
+        raise UserError(str(exc)) from None
+    sys.exit(code)
+
+
+@cli.command()
+@click.argument("modules", nargs=-1, required=True, metavar="MODULE.PATH...")
+@db_option
+@click.option("--stub", is_flag=True, help="Write .pyi stubs (the only mode of this version).")
+@click.option("--out", "out", type=str, default=None, help="Where stubs go; '-' prints them.")
+def annotate(modules: tuple[str, ...], db: str | None, stub: bool, out: str | None) -> None:
+    """Turn the traces of MODULE.PATH into type annotations."""
+    from typeharvest.annotator import AnnotatorError, build_stub
+    from typeharvest.store import TraceReader
+
+    if not stub or out != "-":
+        raise UserError("this version prints stubs only: use --stub --out -")
+    path = resolve_db_path(db)
+    try:
+        with TraceReader(path) as reader:
+            batches = [(module, reader.observations(module)) for module in modules]
+    except StoreError as exc:
+        raise UserError(str(exc)) from None
+    for module, observations in batches:
+        if not observations:
+            raise UserError(f"no traces for module {module!r} in {path}")
+    for module, observations in batches:
+        source = Path(observations[0].function.filename)
+        try:
+            click.echo(build_stub(module, source, observations), nl=False)
+        except AnnotatorError as exc:
+            raise UserError(str(exc)) from None
+
+
+@cli.command("list-modules")
+@db_option
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def list_modules(db: str | None, as_json: bool) -> None:
+    """The modules that have traces, with their function and call counts."""
+    from typeharvest.store import TraceReader
+
+    try:
+        with TraceReader(resolve_db_path(db)) as reader:
+            summaries = reader.modules()
+    except StoreError as exc:
+        raise UserError(str(exc)) from None
+    if as_json:
+        click.echo(json.dumps([dataclasses.asdict(s) for s in summaries], indent=2))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table("module", "functions", "signatures", "calls")
+    for summary in summaries:
+        table.add_row(summary.module, str(summary.functions), str(summary.signatures), str(summary.calls))
+    Console().print(table)
+
+
+@cli.command()
+@db_option
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def stats(db: str | None, as_json: bool) -> None:
+    """What the database holds: functions, signatures, calls, tracer errors."""
+    from typeharvest.store import TraceReader
+
+    try:
+        with TraceReader(resolve_db_path(db)) as reader:
+            figures = reader.stats()
+    except StoreError as exc:
+        raise UserError(str(exc)) from None
+    data = dataclasses.asdict(figures)
+    if as_json:
+        click.echo(json.dumps(data, indent=2, default=str))
+        return
+    for key, value in data.items():
+        click.echo(f"{key:>16}: {value}")
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Entry point: every user error is one ``error:`` line and exit code 1, never a traceback."""
+    try:
+        result = cli.main(
+            args=list(argv) if argv is not None else None, prog_name="typeharvest", standalone_mode=False
+        )
+    except click.exceptions.Abort:
+        click.echo("error: aborted", err=True)
+        sys.exit(1)
+    except click.ClickException as exc:
+        if isinstance(exc, UserError):
+            exc.show()
+        else:
+            click.echo(f"error: {exc.format_message()}", err=True)
+        sys.exit(1)
+    sys.exit(result if isinstance(result, int) else 0)

@@ -1,0 +1,1 @@
+"""Typed-function coverage: how much of a code base is annotated (not implemented yet)."""

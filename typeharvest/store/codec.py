@@ -1,0 +1,58 @@
+"""How the records' tuples are spelled in TEXT columns, and read back.
+
+The spelling of ``arg_types`` is part of the ``signatures`` UNIQUE key: the same tuple must always give
+the same bytes, or one signature would be counted in two rows. So there is exactly one encoder, used by
+every writer, and it must never change for a given schema version.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+
+from typeharvest.records import Parameter, ParameterKind
+
+_SEPARATORS = (",", ":")
+
+
+def encode_arg_types(arg_types: Sequence[str]) -> str:
+    """Spell argument types canonically, so equal tuples collide in the UNIQUE key and add up."""
+    return json.dumps(list(arg_types), ensure_ascii=False, separators=_SEPARATORS)
+
+
+def decode_arg_types(text: str) -> tuple[str, ...]:
+    """Read back what ``encode_arg_types`` wrote, as the tuple ``Signature.arg_types`` expects.
+
+    Raises ``ValueError`` when the text is not a JSON list of strings, so a damaged row is reported
+    rather than turned into nonsense annotations.
+    """
+    value = json.loads(text)
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise ValueError(f"expected a JSON list of strings, got {text!r}")
+    return tuple(value)
+
+
+def encode_parameters(parameters: Sequence[Parameter]) -> str:
+    """Spell a parameter list as ``[[name, kind], ...]``: compact, and readable in a SQLite shell."""
+    return json.dumps(
+        [[parameter.name, parameter.kind.value] for parameter in parameters],
+        ensure_ascii=False,
+        separators=_SEPARATORS,
+    )
+
+
+def decode_parameters(text: str) -> tuple[Parameter, ...]:
+    """Rebuild ``Parameter`` records with their enum kinds from ``encode_parameters`` output.
+
+    Raises ``ValueError`` on anything else (including an unknown kind), for the same reason as
+    ``decode_arg_types``.
+    """
+    value = json.loads(text)
+    if not isinstance(value, list):
+        raise ValueError(f"expected a JSON list of [name, kind] pairs, got {text!r}")
+    parameters: list[Parameter] = []
+    for item in value:
+        if not (isinstance(item, list) and len(item) == 2 and all(isinstance(part, str) for part in item)):
+            raise ValueError(f"expected a JSON list of [name, kind] pairs, got {text!r}")
+        parameters.append(Parameter(item[0], ParameterKind(item[1])))
+    return tuple(parameters)

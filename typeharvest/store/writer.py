@@ -1,0 +1,126 @@
+"""Adding a batch of observations to the database: the tracer's flush path.
+
+Standard library only (see ``schema``): this runs inside the traced program. Each call is one
+``BEGIN IMMEDIATE`` transaction, so many processes can flush into one file: they queue on SQLite's write
+lock (up to the busy timeout) instead of failing half-way, and a batch is either wholly counted or not
+at all. Counters are added in SQL (``calls = calls + excluded.calls``), never read-modify-written in
+Python, which is what keeps concurrent totals exact.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sqlite3
+from collections.abc import Mapping, Sequence
+
+from typeharvest.records import FunctionInfo, Observation
+from typeharvest.store.codec import encode_arg_types, encode_parameters
+from typeharvest.store.schema import connect, translate_error
+
+_UPSERT_FUNCTION = """
+INSERT INTO functions (module, qualname, filename, firstlineno, kind, parameters)
+VALUES (?, ?, ?, ?, ?, ?)
+ON CONFLICT (module, qualname) DO UPDATE SET
+    filename = excluded.filename,
+    firstlineno = excluded.firstlineno,
+    kind = excluded.kind,
+    parameters = excluded.parameters
+"""
+
+_FUNCTION_ID = "SELECT id FROM functions WHERE module = ? AND qualname = ?"
+
+_UPSERT_SIGNATURE = """
+INSERT INTO signatures (function_id, arg_types, return_type, yield_type, calls, first_seen, last_seen)
+VALUES (?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (function_id, arg_types, return_type, yield_type) DO UPDATE SET
+    calls = calls + excluded.calls,
+    first_seen = min(first_seen, excluded.first_seen),
+    last_seen = max(last_seen, excluded.last_seen)
+"""
+
+_UPSERT_ERROR = """
+INSERT INTO tracer_errors (kind, count) VALUES (?, ?)
+ON CONFLICT (kind) DO UPDATE SET count = count + excluded.count
+"""
+
+
+def write_observations(
+    path: str | os.PathLike[str],
+    observations: Sequence[Observation],
+    errors: Mapping[str, int],
+) -> None:
+    """Add observations and tracer-error counts to the database at ``path``, creating it if needed.
+
+    ``functools.partial(write_observations, path)`` is an ``ObservationSink``: this is what the tracer
+    calls to flush. Everything given is added in one transaction: call counts and error counts add up
+    (also when the same function and signature appear twice in one batch), first/last seen widen, and a
+    function's filename, line, kind and parameters become the ones given last, since they describe the
+    code as it is now. Error kinds with a zero count are ignored, and a call with nothing to write
+    returns without touching (or creating) the file, so an idle process leaves no trace on disk.
+
+    Raises ``StoreError`` (one line, naming the file) if the file cannot be used or stays locked by
+    other writers for longer than the busy timeout; nothing of the batch is written then.
+    """
+    error_counts = [(kind, count) for kind, count in errors.items() if count]
+    if not observations and not error_counts:
+        return
+    connection = connect(path, create=True)
+    try:
+        connection.execute("BEGIN IMMEDIATE")
+        _add_observations(connection, observations)
+        connection.executemany(_UPSERT_ERROR, error_counts)
+        connection.execute("COMMIT")
+    except sqlite3.Error as exc:
+        raise translate_error(exc, path) from exc
+    finally:
+        if connection.in_transaction:
+            with contextlib.suppress(sqlite3.Error):
+                connection.execute("ROLLBACK")
+        connection.close()
+
+
+def _add_observations(connection: sqlite3.Connection, observations: Sequence[Observation]) -> None:
+    """Upsert each distinct function description once, then every signature row against its function's id."""
+    written: dict[tuple[str, str], tuple[FunctionInfo, int]] = {}
+    rows: list[tuple[int, str, str, str, int, float, float]] = []
+    for observation in observations:
+        function = observation.function
+        key = (function.module, function.qualname)
+        previous = written.get(key)
+        if previous is not None and previous[0] == function:
+            function_id = previous[1]
+        else:
+            # New in this batch, or described differently than earlier in it: the last description wins.
+            function_id = _upsert_function(connection, function)
+            written[key] = (function, function_id)
+        signature = observation.signature
+        rows.append(
+            (
+                function_id,
+                encode_arg_types(signature.arg_types),
+                signature.return_type,
+                signature.yield_type,
+                observation.calls,
+                observation.first_seen,
+                observation.last_seen,
+            )
+        )
+    connection.executemany(_UPSERT_SIGNATURE, rows)
+
+
+def _upsert_function(connection: sqlite3.Connection, function: FunctionInfo) -> int:
+    """Insert or refresh one function row and return its id (RETURNING needs SQLite 3.35; avoided)."""
+    connection.execute(
+        _UPSERT_FUNCTION,
+        (
+            function.module,
+            function.qualname,
+            function.filename,
+            function.firstlineno,
+            function.kind.value,
+            encode_parameters(function.parameters),
+        ),
+    )
+    (function_id,) = connection.execute(_FUNCTION_ID, (function.module, function.qualname)).fetchone()
+    return int(function_id)
