@@ -146,7 +146,12 @@ class AnnotationApplier(cst.CSTTransformer):
             text = wanted.parameters.get(param.name.value)
             if text is None or param.name.value in protected:
                 return param
-            return param.with_changes(annotation=cst.Annotation(cst.parse_expression(text)))
+            annotation = cst.Annotation(cst.parse_expression(text))
+            if param.default is None:
+                return param.with_changes(annotation=annotation)
+            # PEP 8 spaces the "=" of an annotated parameter's default (``x: int = 0``), not of a bare one.
+            spaced = cst.AssignEqual(cst.SimpleWhitespace(" "), cst.SimpleWhitespace(" "))
+            return param.with_changes(annotation=annotation, equal=spaced)
 
         star_arg = params.star_arg
         new_params = params.with_changes(
