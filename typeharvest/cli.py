@@ -34,9 +34,18 @@ def cli() -> None:
 @cli.command(context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False})
 @db_option
 @click.option("--include", "include", multiple=True, metavar="PREFIX", help="Trace modules under this name.")
+@click.option(
+    "--sample-rate",
+    type=click.FloatRange(0.0, 1.0),
+    default=1.0,
+    show_default=True,
+    help="The probability that a call of a traced function is recorded.",
+)
 @click.option("-m", "module", type=str, default=None, help="Run a module, as python -m does.")
 @click.argument("args", nargs=-1, type=click.UNPROCESSED)
-def run(db: str | None, include: tuple[str, ...], module: str | None, args: tuple[str, ...]) -> None:
+def run(
+    db: str | None, include: tuple[str, ...], sample_rate: float, module: str | None, args: tuple[str, ...]
+) -> None:
     """Run a program (SCRIPT [ARGS]... or -m MODULE [ARGS]...) under tracing; exit with its exit code."""
     from typeharvest.runner import ProgramNotFound, run_program
 
@@ -44,7 +53,14 @@ def run(db: str | None, include: tuple[str, ...], module: str | None, args: tupl
         raise UserError("give a script to run, or -m MODULE")
     target, program_args = (module, list(args)) if module is not None else (args[0], list(args[1:]))
     try:
-        code = run_program(target, program_args, as_module=module is not None, db=db, include=include)
+        code = run_program(
+            target,
+            program_args,
+            as_module=module is not None,
+            db=db,
+            include=include,
+            sample_rate=sample_rate,
+        )
     except (ProgramNotFound, StoreError) as exc:
         raise UserError(str(exc)) from None
     sys.exit(code)

@@ -23,7 +23,13 @@ _OWN_FILES = frozenset({__file__, runpy.run_path.__code__.co_filename})
 
 
 def run_program(
-    target: str, args: Sequence[str], *, as_module: bool, db: str | None, include: Sequence[str]
+    target: str,
+    args: Sequence[str],
+    *,
+    as_module: bool,
+    db: str | None,
+    include: Sequence[str],
+    sample_rate: float = 1.0,
 ) -> int:
     """Run ``target`` with ``args`` as its ``sys.argv[1:]``; return the exit code Python would give.
 
@@ -43,7 +49,7 @@ def run_program(
             raise ProgramNotFound(f"no such file: {target}")
         sys.path.insert(0, str(Path(target).resolve().parent))
     sys.argv = [target, *args]
-    with trace(db=db, include=include):
+    with trace(db=db, include=include, sample_rate=sample_rate):
         try:
             if as_module:
                 runpy.run_module(target, run_name="__main__", alter_sys=True)

@@ -5,38 +5,34 @@ from __future__ import annotations
 import contextlib
 import functools
 import os
-import sys
-from collections.abc import Iterator, Mapping, Sequence
-from pathlib import Path
+from collections.abc import Iterator, Sequence
+from typing import Any
 
-from typeharvest.records import Observation
 from typeharvest.store import ensure_database, resolve_db_path, write_observations
-from typeharvest.tracer import Tracer
+from typeharvest.tracer import Tracer, TracerConfig
 
 
 @contextlib.contextmanager
 def trace(
     db: str | os.PathLike[str] | None = None,
     include: Sequence[str] = (),
+    sample_rate: float = 1.0,
     root: str | os.PathLike[str] | None = None,
+    **settings: Any,
 ) -> Iterator[Tracer]:
-    """Trace the block's calls of the application's functions and add them to the database ``db``.
+    """Trace the application's functions in every thread while the block runs, into the database ``db``.
 
-    The database is checked before tracing begins (a wrong path fails here, not at the end); a failure to
-    write at the end is reported on stderr and never raised into the traced program.
+    ``sample_rate`` is the probability that a call is recorded; ``settings`` are other ``TracerConfig``
+    fields. The database is checked before tracing begins (a wrong path fails here, not at the end).
+    Observations are written every flush interval and at the end; a failure to write is reported on
+    stderr and never raised into the traced program.
     """
     path = resolve_db_path(None if db is None else os.fspath(db))
     ensure_database(path)
-    tracer = Tracer(functools.partial(_write_or_warn, path), include=include, root=root)
+    config = TracerConfig(include=tuple(include), root=root, sample_rate=sample_rate, scope="process")
+    tracer = Tracer(functools.partial(write_observations, path), config, **settings)
     tracer.start()
     try:
         yield tracer
     finally:
         tracer.stop()
-
-
-def _write_or_warn(path: Path, observations: Sequence[Observation], errors: Mapping[str, int]) -> None:
-    try:
-        write_observations(path, observations, errors)
-    except Exception as exc:
-        print(f"typeharvest: could not write traces to {path}: {exc}", file=sys.stderr)

@@ -11,6 +11,7 @@ import threading
 import pytest
 
 from typeharvest.records import NOT_OBSERVED, FunctionKind, ParameterKind
+from typeharvest.tracer.config import TracerConfig
 from typeharvest.tracer.profile_backend import ProfileBackend
 from typeharvest.tracer.recorder import Recorder
 from typeharvest.tracer.selection import CodeSelector
@@ -31,18 +32,19 @@ def make_backend(kind, recorder):
 class Traced:
     """Runs code under one backend and gives back what was recorded, by qualified name."""
 
-    def __init__(self, kind):
-        self.recorder = Recorder(CodeSelector(include=[M]), TypeNamer())
+    def __init__(self, kind, **settings):
+        config = TracerConfig(include=[M], **settings)
+        self.recorder = Recorder(config, CodeSelector(include=[M]), TypeNamer())
         self.backend = make_backend(kind, self.recorder)
         self.observations = []
         self.errors = {}
 
     def __enter__(self):
-        self.backend.start()
+        self.backend.install()
         return self
 
     def __exit__(self, *exc):
-        self.backend.stop()
+        self.backend.uninstall()
         self.recorder.finish_pending()
         self.observations, self.errors = self.recorder.drain()
 

@@ -1,15 +1,19 @@
 """The PEP 669 (``sys.monitoring``, Python 3.12+) backend.
 
 Why it is cheap: the interpreter calls back only for events a tool asked for, and a callback that returns
-``DISABLE`` is never called again for that code location. So a function that is not the application's own
-costs one ``PY_START`` callback in the life of the process; return and yield events are switched on only
-for the code objects that are traced. ``PY_UNWIND`` cannot be set per code object, so it stays global; it
-fires only when an exception leaves a frame.
+``DISABLE`` is never called again for that code location. So a function that is not the application's own,
+or whose budget is spent, costs one callback per arming. Events are armed only while a sampled unit of
+work runs ("units" scope) or for the whole run ("process" scope): outside sampled units the interpreter
+runs as if no tool were installed. Disarming resets the locations disabled meanwhile, which is why a
+tracer that samples every unit stays armed between units.
+
+``PY_UNWIND`` cannot be disabled per location; it fires only when an exception leaves a frame.
 """
 
 from __future__ import annotations
 
 import sys
+import threading
 import types
 from typing import Any
 
@@ -19,7 +23,6 @@ from typeharvest.tracer.recorder import Recorder
 # first, then the ones no convention assigns), so coverage.py and debuggers keep theirs.
 _CANDIDATE_TOOL_IDS = (2, 4, 3, 5)
 _TOOL_NAME = "typeharvest"
-_ever_started = False
 
 
 class MonitoringBackend:
@@ -28,11 +31,12 @@ class MonitoringBackend:
     def __init__(self, recorder: Recorder) -> None:
         self._recorder = recorder
         self._tool_id: int | None = None
-        self._local_codes: list[types.CodeType] = []
+        self._units = 0
+        self._units_lock = threading.Lock()
+        self._armed = False
 
-    def start(self) -> None:
-        """Claim a tool id and arm the events (all threads: monitoring is process-global)."""
-        global _ever_started
+    def install(self) -> None:
+        """Claim a tool id and register the callbacks (nothing fires until ``arm``)."""
         monitoring = sys.monitoring
         self._tool_id = _claim_tool_id()
         events = monitoring.events
@@ -40,22 +44,17 @@ class MonitoringBackend:
         monitoring.register_callback(self._tool_id, events.PY_RETURN, self._on_return)
         monitoring.register_callback(self._tool_id, events.PY_YIELD, self._on_yield)
         monitoring.register_callback(self._tool_id, events.PY_UNWIND, self._on_unwind)
-        if _ever_started:
-            # Locations disabled by an earlier run in this process must fire again for the new one.
-            monitoring.restart_events()
-        _ever_started = True
-        monitoring.set_events(self._tool_id, events.PY_START | events.PY_UNWIND)
+        if self._recorder.everything:
+            self._arm()
 
-    def stop(self) -> None:
+    def uninstall(self) -> None:
         """Disarm every event and give the tool id back."""
         if self._tool_id is None:
             return
         monitoring = sys.monitoring
         tool_id, self._tool_id = self._tool_id, None
         monitoring.set_events(tool_id, 0)
-        for code in self._local_codes:
-            monitoring.set_local_events(tool_id, code, 0)
-        self._local_codes.clear()
+        self._armed = False
         for event in (
             monitoring.events.PY_START,
             monitoring.events.PY_RETURN,
@@ -65,37 +64,93 @@ class MonitoringBackend:
             monitoring.register_callback(tool_id, event, None)
         monitoring.free_tool_id(tool_id)
 
+    def enter_unit(self) -> None:
+        """A sampled unit of work begins (in any thread): arm the events if none were armed."""
+        with self._units_lock:
+            self._units += 1
+            if not self._armed:
+                self._arm()
+
+    def exit_unit(self, *, keep_armed: bool) -> None:
+        """A sampled unit ended; the last one disarms unless every unit is sampled anyway."""
+        with self._units_lock:
+            self._units = max(0, self._units - 1)
+            if self._units == 0 and not keep_armed and not self._recorder.everything and self._armed:
+                self._disarm()
+
+    def after_fork_in_child(self) -> None:
+        """Only the forking thread survives a fork: units other threads had open are gone."""
+        self._units_lock = threading.Lock()
+        self._units = 0
+        if self._armed and not self._recorder.everything:
+            self._disarm()
+
+    def restart(self) -> None:
+        """Call back again at every location disabled so far (exhausted budgets were just renewed)."""
+        if self._tool_id is not None:
+            sys.monitoring.restart_events()
+
+    def _arm(self) -> None:
+        if self._tool_id is None:
+            return
+        events = sys.monitoring.events
+        sys.monitoring.set_events(
+            self._tool_id, events.PY_START | events.PY_RETURN | events.PY_YIELD | events.PY_UNWIND
+        )
+        self._armed = True
+
+    def _disarm(self) -> None:
+        if self._tool_id is not None:
+            sys.monitoring.set_events(self._tool_id, 0)
+        self._armed = False
+
     # The callbacks: each catches everything, because an exception here would surface in the host program.
 
     def _on_start(self, code: types.CodeType, offset: int) -> Any:
         try:
-            frame = sys._getframe(1)
             recorder = self._recorder
             entry = recorder.known_entry(code)
             if entry is None:
-                entry = recorder.entry(code, frame)
-                if entry.info is not None and self._tool_id is not None:
-                    events = sys.monitoring.events
-                    sys.monitoring.set_local_events(self._tool_id, code, events.PY_RETURN | events.PY_YIELD)
-                    self._local_codes.append(code)
-            if entry.info is None:
+                entry = recorder.entry(code, sys._getframe(1))
+            if entry.info is None or entry.exhausted:
                 return sys.monitoring.DISABLE
-            recorder.started(entry, frame)
+            if recorder.wants():
+                recorder.started(entry, sys._getframe(1))
+            elif recorder.any_pending():
+                recorder.skipped(sys._getframe(1))
         except Exception as exc:
             self._recorder.error(exc)
         return None
 
     def _on_return(self, code: types.CodeType, offset: int, value: object) -> Any:
         try:
-            self._recorder.returned(code, sys._getframe(1), value)
+            recorder = self._recorder
+            entry = recorder.known_entry(code)
+            if entry is None or entry.info is None:
+                return sys.monitoring.DISABLE
+            frame = sys._getframe(1)
+            if recorder.has_pending(frame):
+                recorder.returned(code, frame, value)
+            elif entry.exhausted:
+                return sys.monitoring.DISABLE
         except Exception as exc:
             self._recorder.error(exc)
+        return None
 
     def _on_yield(self, code: types.CodeType, offset: int, value: object) -> Any:
         try:
-            self._recorder.yielded(code, sys._getframe(1), value)
+            recorder = self._recorder
+            entry = recorder.known_entry(code)
+            if entry is None or entry.info is None:
+                return sys.monitoring.DISABLE
+            frame = sys._getframe(1)
+            if recorder.has_pending(frame):
+                recorder.yielded(code, frame, value)
+            elif entry.exhausted:
+                return sys.monitoring.DISABLE
         except Exception as exc:
             self._recorder.error(exc)
+        return None
 
     def _on_unwind(self, code: types.CodeType, offset: int, exception: BaseException) -> Any:
         try:

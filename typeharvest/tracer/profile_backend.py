@@ -32,25 +32,51 @@ _RESUME_WHERE_MASK = 3  # RESUME's oparg: 0 at function start, 1-3 after a yield
 
 
 class ProfileBackend:
-    """Feeds a Recorder from ``sys.setprofile`` events, in this thread and threads started later."""
+    """Feeds a Recorder from ``sys.setprofile`` events.
+
+    A profile function belongs to one thread, so sampling is cheap here too: in "units" scope it is set
+    only in a thread while a sampled unit runs there; in "process" scope in every thread started after
+    ``install`` and in the installing one.
+    """
 
     def __init__(self, recorder: Recorder) -> None:
         self._recorder = recorder
         self._active = False
         self._code_bytes: dict[int, bytes] = {}
         self._resumed_at: dict[int, int] = {}  # frame id → f_lasti when a suspended frame was resumed
+        self._units = threading.local()
 
-    def start(self) -> None:
-        """Install the profile function."""
+    def install(self) -> None:
+        """Start listening (in "process" scope: in this thread and threads started from now on)."""
         self._active = True
-        threading.setprofile(self._profile)
-        sys.setprofile(self._profile)
+        if self._recorder.everything:
+            threading.setprofile(self._profile)
+            sys.setprofile(self._profile)
 
-    def stop(self) -> None:
-        """Remove the profile function (other threads drop it at their next event)."""
+    def uninstall(self) -> None:
+        """Stop listening (other threads drop the profile function at their next event)."""
         self._active = False
         sys.setprofile(None)
         threading.setprofile(None)
+
+    def enter_unit(self) -> None:
+        """A sampled unit begins in this thread: listen here while it runs."""
+        count = getattr(self._units, "count", 0)
+        self._units.count = count + 1
+        if count == 0 and self._active and not self._recorder.everything:
+            sys.setprofile(self._profile)
+
+    def exit_unit(self, *, keep_armed: bool) -> None:
+        """The unit ended; the thread's last one stops listening (a thread's profile costs only it)."""
+        self._units.count = max(0, getattr(self._units, "count", 0) - 1)
+        if self._units.count == 0 and not self._recorder.everything:
+            sys.setprofile(None)
+
+    def after_fork_in_child(self) -> None:
+        """Profile functions are per thread, and the forking thread keeps its own: nothing to do."""
+
+    def restart(self) -> None:
+        """Nothing to re-enable: exhausted functions are skipped by a flag the recorder resets."""
 
     def _profile(self, frame: types.FrameType, event: str, arg: object) -> None:
         try:
@@ -78,7 +104,10 @@ class ProfileBackend:
         if recorder.is_pending(code, frame) and not _is_function_start(self._code_bytes[id(code)], lasti):
             self._resumed_at[id(frame)] = lasti
             return
-        recorder.started(entry, frame)
+        if not entry.exhausted and recorder.wants():
+            recorder.started(entry, frame)
+        else:
+            recorder.skipped(frame)
 
     def _on_return(self, frame: types.FrameType, value: object) -> None:
         code = frame.f_code

@@ -3,11 +3,16 @@
 The backends translate their interpreter's events into four calls — a function started, yielded, returned,
 or was unwound by an exception — and the recorder turns them into aggregated signatures: the same function
 with the same types is one entry with a count, so memory grows with the number of *distinct* signatures,
-not with the number of calls.
+not with the number of calls, and both are capped.
+
+It also keeps each function's budget: once a function has been recorded ``budget`` times in a row without
+showing a new signature it is *exhausted*, and the backends stop listening to it until ``rearm``.
 """
 
 from __future__ import annotations
 
+import gc
+import random
 import threading
 import time
 import types
@@ -21,8 +26,10 @@ from typeharvest.records import (
     Observation,
     Signature,
 )
+from typeharvest.tracer.config import TracerConfig
+from typeharvest.tracer.sampling import is_sampled
 from typeharvest.tracer.selection import CodeSelector
-from typeharvest.tracer.typenames import UNION_SEPARATOR, TypeNamer
+from typeharvest.tracer.typenames import UNION_SEPARATOR, UNKNOWN, TypeNamer, is_async_generator_wrapper
 
 _SignatureKey = tuple[tuple[str, ...], str, str]
 
@@ -41,6 +48,10 @@ class CodeEntry:
     info: FunctionInfo | None
     parameter_names: tuple[str, ...] = ()
     records_yields: bool = False
+    unwraps_yields: bool = False
+    exhausted: bool = False
+    since_new: int = 0  # recorded calls in a row that showed no new signature
+    seen: set[_SignatureKey] = field(default_factory=set)
     tallies: dict[_SignatureKey, _Tally] = field(default_factory=dict)
 
 
@@ -54,13 +65,22 @@ class _PendingCall:
 class Recorder:
     """Aggregates the events of traced functions; every method is safe to call from any thread."""
 
-    def __init__(self, selector: CodeSelector, namer: TypeNamer) -> None:
+    def __init__(self, config: TracerConfig, selector: CodeSelector, namer: TypeNamer) -> None:
+        self.config = config
         self._selector = selector
         self._namer = namer
         self._entries: dict[int, CodeEntry] = {}
         self._pending: dict[int, _PendingCall] = {}
         self._errors: Counter[str] = Counter()
         self._lock = threading.Lock()
+        self._buffered = 0
+        self._random = random.Random(config.seed)
+        #: Whether every call in every thread is a candidate ("process" scope) or only calls in sampled units.
+        self.everything = config.scope == "process"
+        #: The probability that a candidate call is recorded (process scope); lowered by the governor.
+        self.call_rate = config.sample_rate if self.everything else 1.0
+        #: Nanoseconds spent recording calls: what the overhead governor weighs against wall time.
+        self.busy_ns = 0
 
     def entry(self, code: types.CodeType, frame: types.FrameType) -> CodeEntry:
         """The (cached) decision for ``code``, made from the first frame that runs it."""
@@ -71,6 +91,7 @@ class Recorder:
             if info is not None:
                 entry.parameter_names = tuple(p.name for p in info.parameters)
                 entry.records_yields = info.kind in (FunctionKind.GENERATOR, FunctionKind.ASYNC_GENERATOR)
+                entry.unwraps_yields = info.kind is FunctionKind.ASYNC_GENERATOR
             self._entries[id(code)] = entry
         return entry
 
@@ -79,8 +100,15 @@ class Recorder:
         entry = self._entries.get(id(code))
         return entry if entry is not None and entry.code is code else None
 
+    def wants(self) -> bool:
+        """Whether a call starting now, in this thread and context, is to be recorded."""
+        if not self.everything:
+            return is_sampled()
+        return self.call_rate >= 1.0 or self._random.random() < self.call_rate
+
     def started(self, entry: CodeEntry, frame: types.FrameType) -> None:
         """A traced function began executing: read its arguments before the body can rebind them."""
+        began = time.perf_counter_ns()
         frame_locals = frame.f_locals
         name_of = self._namer.name_of
         arg_types = tuple(
@@ -93,6 +121,18 @@ class Recorder:
             # generator closed at a plain yield (3.13 does not run its frame to close it) or dropped.
             self._tally(stale, NOT_OBSERVED)
         self._pending[id(frame)] = _PendingCall(entry, arg_types, set() if entry.records_yields else None)
+        self.busy_ns += time.perf_counter_ns() - began
+
+    def any_pending(self) -> bool:
+        """Whether any call is being recorded right now (in any thread)."""
+        return bool(self._pending)
+
+    def skipped(self, frame: types.FrameType) -> None:
+        """A call starts in ``frame`` without being recorded: a call we had at that address is over."""
+        if self._pending:
+            stale = self._pending.pop(id(frame), None)
+            if stale is not None:
+                self._tally(stale, NOT_OBSERVED)
 
     def is_pending(self, code: types.CodeType, frame: types.FrameType) -> bool:
         """Whether ``frame`` is a started, unfinished call of ``code`` (a generator being resumed)."""
@@ -102,14 +142,26 @@ class Recorder:
     def yielded(self, code: types.CodeType, frame: types.FrameType, value: object) -> None:
         """A traced generator yielded; coroutines' yields are the event loop's business and are ignored."""
         call = self._pending.get(id(frame))
-        if call is not None and call.entry.code is code and call.yield_types is not None:
-            call.yield_types.add(self._namer.name_of(value))
+        if call is None or call.entry.code is not code or call.yield_types is None:
+            return
+        if call.entry.unwraps_yields:
+            # An async generator's own yields arrive wrapped; its other yields are awaits suspending it.
+            if not is_async_generator_wrapper(value):
+                return
+            (value,) = gc.get_referents(value)
+        began = time.perf_counter_ns()
+        name = self._namer.name_of(value)
+        if name != UNKNOWN:
+            call.yield_types.add(name)
+        self.busy_ns += time.perf_counter_ns() - began
 
     def returned(self, code: types.CodeType, frame: types.FrameType, value: object) -> None:
         """A traced call returned ``value`` (for a coroutine: the awaited result)."""
         call = self._pending.pop(id(frame), None)
         if call is not None and call.entry.code is code:
+            began = time.perf_counter_ns()
             self._tally(call, self._namer.name_of(value))
+            self.busy_ns += time.perf_counter_ns() - began
 
     def unwound(self, code: types.CodeType, frame: types.FrameType) -> None:
         """A traced call ended by an exception: its arguments and yields were real; it returned nothing."""
@@ -117,15 +169,34 @@ class Recorder:
         if call is not None and call.entry.code is code:
             self._tally(call, NOT_OBSERVED)
 
+    def has_pending(self, frame: types.FrameType) -> bool:
+        """Whether any call is pending in ``frame`` (cheap: no code check)."""
+        return id(frame) in self._pending
+
     def error(self, exc: BaseException) -> None:
         """Count a failure inside a hook, which must never reach the host program."""
         self._errors[type(exc).__name__] += 1
+
+    def rearm(self) -> None:
+        """Give every exhausted function a new budget, so that types that appear later are seen too."""
+        for entry in list(self._entries.values()):
+            entry.exhausted = False
+            entry.since_new = 0
 
     def finish_pending(self) -> None:
         """Tally calls still running when tracing stops (an abandoned generator, the caller of ``stop``)."""
         pending, self._pending = self._pending, {}
         for call in pending.values():
             self._tally(call, NOT_OBSERVED)
+
+    def forget_buffer(self) -> None:
+        """Drop what was aggregated and pending: a forked child must not write its parent's observations."""
+        self._lock = threading.Lock()  # another thread of the parent may have held it at fork()
+        self._pending = {}
+        self._errors = Counter()
+        self._buffered = 0
+        for entry in list(self._entries.values()):
+            entry.tallies = {}
 
     def drain(self) -> tuple[list[Observation], dict[str, int]]:
         """Hand over everything aggregated so far and start afresh."""
@@ -134,6 +205,7 @@ class Recorder:
         with self._lock:
             errors = dict(self._errors)
             self._errors.clear()
+            self._buffered = 0
             for entry in list(self._entries.values()):
                 if entry.info is None or not entry.tallies:
                     continue
@@ -153,9 +225,24 @@ class Recorder:
     def _tally(self, call: _PendingCall, return_type: str) -> None:
         yields = UNION_SEPARATOR.join(sorted(call.yield_types)) if call.yield_types else NOT_OBSERVED
         key = (call.arg_types, return_type, yields)
+        entry = call.entry
+        config = self.config
         with self._lock:
-            tally = call.entry.tallies.get(key)
-            if tally is None:
-                call.entry.tallies[key] = _Tally(1, time.time())
+            if key in entry.seen:
+                entry.since_new += 1
+                if config.budget and entry.since_new >= config.budget:
+                    entry.exhausted = True
+            elif len(entry.seen) >= config.max_signatures_per_function:
+                self._errors["signature_cap"] += 1
+                return
             else:
+                entry.seen.add(key)
+                entry.since_new = 0
+            tally = entry.tallies.get(key)
+            if tally is not None:
                 tally.calls += 1
+            elif self._buffered >= config.max_buffered_signatures:
+                self._errors["buffer_full"] += 1
+            else:
+                entry.tallies[key] = _Tally(1, time.time())
+                self._buffered += 1

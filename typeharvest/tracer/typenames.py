@@ -9,18 +9,25 @@ their type is *exactly* a built-in container, whose C methods cannot be overridd
 The result is a type string: ``module.QualName`` (``module:Outer.Inner`` when the qualified name has a dot),
 optionally parameterised: ``builtins.list[builtins.int | builtins.str]``, ``builtins.tuple[builtins.int,
 ...]``. Element types are a sorted, de-duplicated union joined by ``" | "``. A container with nothing to
-sample (empty, or past the depth limit) is named bare: ``builtins.list``.
+sample (empty, or past the depth limit) is named bare: ``builtins.list``. The empty string (``UNKNOWN``)
+means "nothing to say": an unevaluated lazy object, whose type cannot be known without evaluating it.
+
+Caches are keyed by ``id(cls)``, never by the class itself: hashing or comparing a class runs its
+metaclass's ``__hash__``/``__eq__``, which may be user code.
 """
 
 from __future__ import annotations
 
 import itertools
+from collections import OrderedDict, defaultdict, deque
 from collections.abc import Callable, Iterable
 from typing import Final, cast
 
 _type_module: Final[Callable[[type], object]] = type.__dict__["__module__"].__get__
 _type_qualname: Final[Callable[[type], object]] = type.__dict__["__qualname__"].__get__
 _type_mro: Final[Callable[[type], tuple[type, ...]]] = type.__dict__["__mro__"].__get__
+_type_dict: Final[Callable[[type], dict[str, object]]] = type.__dict__["__dict__"].__get__
+_object_getattribute: Final = object.__getattribute__
 
 #: How many elements of a container are looked at: a list of a million costs what a list of eight does.
 SAMPLE_SIZE: Final = 8
@@ -30,6 +37,12 @@ MAX_DEPTH: Final = 3
 FIXED_TUPLE_MAX: Final = 6
 
 UNION_SEPARATOR: Final = " | "
+#: The name of a value whose type cannot be read without running its code.
+UNKNOWN: Final = ""
+
+_MISSING: Final = object()
+
+_Reader = Callable[["TypeNamer", object, int], str]
 
 
 class TypeNamer:
@@ -41,22 +54,22 @@ class TypeNamer:
 
     def __init__(self, main_module: str | None = None) -> None:
         self.main_module = main_module
-        self._class_names: dict[type, str] = {}
+        # id(cls) -> (cls, its name, its instances' reader or None); holding cls keeps the id its own.
+        self._classes: dict[int, tuple[type, str, _Reader | None]] = {}
 
     def name_of(self, value: object) -> str:
         """The type string of ``value``: the hot path of every traced call."""
         return self._name(value, MAX_DEPTH)
 
     def class_name(self, cls: type) -> str:
-        """The importable, fully qualified name of a class (cached: classes are few, calls many)."""
-        try:
-            return self._class_names[cls]
-        except KeyError:
-            pass
-        except TypeError:  # an unhashable metaclass instance: name it without the cache
-            return self._compute_class_name(cls)
-        name = self._class_names[cls] = self._compute_class_name(cls)
-        return name
+        """The importable, fully qualified name of a class."""
+        return self._class(cls)[1]
+
+    def _class(self, cls: type) -> tuple[type, str, _Reader | None]:
+        known = self._classes.get(id(cls))
+        if known is None:
+            known = self._classes[id(cls)] = (cls, self._compute_class_name(cls), _special_reader(cls))
+        return known
 
     def _compute_class_name(self, cls: type) -> str:
         for candidate in _type_mro(cls):
@@ -76,17 +89,24 @@ class TypeNamer:
 
     def _name(self, value: object, depth: int) -> str:
         cls = type(value)
-        reader = _CONTAINER_READERS.get(cls)
+        reader = _CONTAINER_READERS.get(id(cls))
         if reader is not None:
             return reader(self, value, depth)
-        if type in _type_mro(cls):
-            # ``value`` is itself a class.
-            return f"builtins.type[{self.class_name(cast(type, value))}]"
-        return self.class_name(cls)
+        _, name, special = self._class(cls)
+        if special is not None:
+            return special(self, value, depth)
+        return name
 
     def _union(self, values: Iterable[object], depth: int) -> str:
         names = {self._name(item, depth) for item in values}
+        names.discard(UNKNOWN)
         return UNION_SEPARATOR.join(sorted(names))
+
+
+def is_async_generator_wrapper(value: object) -> bool:
+    """Whether ``value`` is how an async generator's own ``yield`` reaches the interpreter's hooks."""
+    cls = type(value)
+    return _type_qualname(cls) == "async_generator_wrapped_value" and _type_module(cls) == "builtins"
 
 
 def _spread(size: int) -> list[int]:
@@ -97,8 +117,8 @@ def _spread(size: int) -> list[int]:
     return [i * (size - 1) // (count - 1) for i in range(count)]
 
 
-# The readers below are only called for values whose type is *exactly* the container (the dispatch is on
-# ``type(value)``), so len(), indexing and iteration run the C implementation and never user code.
+# The container readers are only called for values whose type is *exactly* the container (the dispatch is
+# on ``id(type(value))``), so len(), indexing and iteration run the C implementation and never user code.
 
 
 def _read_list(namer: TypeNamer, value: object, depth: int) -> str:
@@ -118,36 +138,113 @@ def _read_tuple(namer: TypeNamer, value: object, depth: int) -> str:
     if size == 0:
         return "builtins.tuple[()]"
     if size <= FIXED_TUPLE_MAX:
-        inner = ", ".join(namer._name(items[i], depth - 1) for i in range(size))
-        return f"builtins.tuple[{inner}]"
+        inner = [namer._name(items[i], depth - 1) for i in range(size)]
+        if UNKNOWN in inner:
+            return "builtins.tuple"
+        return f"builtins.tuple[{', '.join(inner)}]"
     sample = [items[i] for i in _spread(size)]
     return f"builtins.tuple[{namer._union(sample, depth - 1)}, ...]"
 
 
-def _read_set(namer: TypeNamer, value: object, depth: int) -> str:
-    name = "builtins.set" if type(value) is set else "builtins.frozenset"
-    items = cast("frozenset[object]", value)
-    # Iterating a set walks its hash table: no __hash__ or __eq__ of the elements runs.
-    if len(items) == 0 or depth == 0:
-        return name
-    sample = itertools.islice(items, SAMPLE_SIZE)
-    return f"{name}[{namer._union(sample, depth - 1)}]"
+def _iterable_reader(name: str) -> _Reader:
+    """A reader for a C container whose iteration is side-effect free (sets, deques): its first elements."""
+
+    def read(namer: TypeNamer, value: object, depth: int) -> str:
+        items = cast("deque[object]", value)
+        if len(items) == 0 or depth == 0:
+            return name
+        # Iterating a set walks its hash table: no __hash__ or __eq__ of the elements runs.
+        return f"{name}[{namer._union(itertools.islice(items, SAMPLE_SIZE), depth - 1)}]"
+
+    return read
 
 
-def _read_dict(namer: TypeNamer, value: object, depth: int) -> str:
-    mapping = cast("dict[object, object]", value)
-    if len(mapping) == 0 or depth == 0:
-        return "builtins.dict"
-    items = list(itertools.islice(mapping.items(), SAMPLE_SIZE))
-    keys = namer._union((k for k, _ in items), depth - 1)
-    values = namer._union((v for _, v in items), depth - 1)
-    return f"builtins.dict[{keys}, {values}]"
+def _mapping_reader(name: str) -> _Reader:
+    """A reader for a C mapping (dict, defaultdict, OrderedDict): its first items."""
+
+    def read(namer: TypeNamer, value: object, depth: int) -> str:
+        mapping = cast("dict[object, object]", value)
+        if len(mapping) == 0 or depth == 0:
+            return name
+        items = list(itertools.islice(dict.items(mapping), SAMPLE_SIZE))
+        keys = namer._union((k for k, _ in items), depth - 1)
+        values = namer._union((v for _, v in items), depth - 1)
+        if not keys or not values:
+            return name
+        return f"{name}[{keys}, {values}]"
+
+    return read
 
 
-_CONTAINER_READERS: Final[dict[type, Callable[[TypeNamer, object, int], str]]] = {
-    list: _read_list,
-    tuple: _read_tuple,
-    set: _read_set,
-    frozenset: _read_set,
-    dict: _read_dict,
+_CONTAINER_READERS: Final[dict[int, _Reader]] = {
+    id(list): _read_list,
+    id(tuple): _read_tuple,
+    id(set): _iterable_reader("builtins.set"),
+    id(frozenset): _iterable_reader("builtins.frozenset"),
+    id(deque): _iterable_reader("collections.deque"),
+    id(dict): _mapping_reader("builtins.dict"),
+    id(defaultdict): _mapping_reader("collections.defaultdict"),
+    id(OrderedDict): _mapping_reader("collections.OrderedDict"),
 }
+
+
+def _instance_attribute(value: object, name: str) -> object:
+    """``value.name`` read from the instance itself, or _MISSING when reading it could run code.
+
+    Only a plain instance attribute (or a class attribute without ``__get__``) is read: a property, any
+    other descriptor, ``__getattribute__`` and ``__getattr__`` overrides never run.
+    """
+    for klass in _type_mro(type(value)):
+        attribute = _type_dict(klass).get(name, _MISSING)
+        if attribute is not _MISSING:
+            if any("__get__" in _type_dict(k) for k in _type_mro(type(attribute))):
+                return _MISSING
+            break
+    try:
+        return _object_getattribute(value, name)
+    except AttributeError:
+        return _MISSING
+
+
+def _read_lazy_object(namer: TypeNamer, value: object, depth: int) -> str:
+    """Django's LazyObject (``request.user``): the wrapped object's type once evaluated, else unknown."""
+    wrapped = _instance_attribute(value, "_wrapped")
+    if wrapped is _MISSING or wrapped is None or type(wrapped) is object:  # ``empty`` is a bare object()
+        return UNKNOWN
+    return namer._name(wrapped, depth)
+
+
+def _read_queryset(namer: TypeNamer, value: object, depth: int) -> str:
+    """Django's QuerySet as ``QuerySet[Model]``, from its ``model`` attribute: no query is run."""
+    name = namer.class_name(type(value))
+    model = _instance_attribute(value, "model")
+    if model is _MISSING or not any(c is type for c in _type_mro(type(model))):
+        return name
+    return f"{name}[{namer.class_name(cast(type, model))}]"
+
+
+def _read_class(namer: TypeNamer, value: object, depth: int) -> str:
+    return f"builtins.type[{namer.class_name(cast(type, value))}]"
+
+
+#: Classes whose instances get a reader of their own, by the (module, qualname) of a class in their MRO.
+_SPECIAL_BASES: Final[dict[tuple[str, str], _Reader]] = {
+    ("django.utils.functional", "LazyObject"): _read_lazy_object,
+    ("django.db.models.query", "QuerySet"): _read_queryset,
+}
+
+
+def _special_reader(cls: type) -> _Reader | None:
+    mro = _type_mro(cls)
+    if any(c is type for c in mro):
+        return _read_class  # the value is itself a class
+    for candidate in mro:
+        module, qualname = _type_module(candidate), _type_qualname(candidate)
+        if type(module) is not str or type(qualname) is not str:
+            continue
+        reader = _SPECIAL_BASES.get((module, qualname))
+        if reader is not None:
+            if reader is _read_queryset and candidate is not cls:
+                return None  # a QuerySet subclass is not generic: its own name says it all
+            return reader
+    return None
