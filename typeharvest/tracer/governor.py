@@ -51,7 +51,7 @@ class OverheadGovernor:
             # Proportional, with a margin, so one step lands under the target.
             new_rate = max(MIN_RATE, report.rate * report.target / share * 0.8)
             logger.warning(
-                "typeharvest: recording took %.1f%% of wall time (target %.1f%%): sampling lowered %.4g -> %.4g",
+                "typeharvest: recording took %.1f%% of wall time (target %.1f%%): sampling %.4g -> %.4g",
                 share * 100,
                 report.target * 100,
                 report.rate,
