@@ -17,12 +17,14 @@ import threading
 import types
 from typing import Any
 
+from typeharvest.tracer.errors import raised_by_program
 from typeharvest.tracer.recorder import Recorder
 
 # A tool id is the claim of one tool on the interpreter; these are tried in order (the profiler's slot
 # first, then the ones no convention assigns), so coverage.py and debuggers keep theirs.
 _CANDIDATE_TOOL_IDS = (2, 4, 3, 5)
 _TOOL_NAME = "typeharvest"
+_used_tool_ids: set[int] = set()
 
 
 class MonitoringBackend:
@@ -44,6 +46,10 @@ class MonitoringBackend:
         monitoring.register_callback(self._tool_id, events.PY_RETURN, self._on_return)
         monitoring.register_callback(self._tool_id, events.PY_YIELD, self._on_yield)
         monitoring.register_callback(self._tool_id, events.PY_UNWIND, self._on_unwind)
+        if self._tool_id in _used_tool_ids:
+            # Freeing a tool id does not forget the locations its last user disabled (before 3.14).
+            monitoring.restart_events()
+        _used_tool_ids.add(self._tool_id)
         if self._recorder.everything:
             self._arm()
 
@@ -119,6 +125,8 @@ class MonitoringBackend:
             elif recorder.any_pending():
                 recorder.skipped(sys._getframe(1))
         except Exception as exc:
+            if raised_by_program(exc):
+                raise
             self._recorder.error(exc)
         return None
 
@@ -134,6 +142,8 @@ class MonitoringBackend:
             elif entry.exhausted:
                 return sys.monitoring.DISABLE
         except Exception as exc:
+            if raised_by_program(exc):
+                raise
             self._recorder.error(exc)
         return None
 
@@ -149,6 +159,8 @@ class MonitoringBackend:
             elif entry.exhausted:
                 return sys.monitoring.DISABLE
         except Exception as exc:
+            if raised_by_program(exc):
+                raise
             self._recorder.error(exc)
         return None
 
@@ -156,6 +168,8 @@ class MonitoringBackend:
         try:
             self._recorder.unwound(code, sys._getframe(1))
         except Exception as exc:
+            if raised_by_program(exc):
+                raise
             self._recorder.error(exc)
 
 

@@ -21,6 +21,7 @@ import sys
 import threading
 import types
 
+from typeharvest.tracer.errors import raised_by_program
 from typeharvest.tracer.recorder import Recorder
 
 _YIELD_OPCODES = frozenset(dis.opmap[name] for name in ("YIELD_VALUE", "YIELD_FROM") if name in dis.opmap)
@@ -87,6 +88,8 @@ class ProfileBackend:
             elif event == "return":
                 self._on_return(frame, arg)
         except Exception as exc:
+            if raised_by_program(exc):
+                raise
             self._recorder.error(exc)
 
     def _on_call(self, frame: types.FrameType) -> None:

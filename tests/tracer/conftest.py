@@ -1,0 +1,31 @@
+import threading
+from collections import Counter
+
+import pytest
+
+
+class ListSink:
+    """A sink that keeps what the tracer hands over, in memory."""
+
+    def __init__(self):
+        self.observations = []
+        self.errors = Counter()
+        self.flushes = 0
+        self.flushed = threading.Event()
+
+    def __call__(self, observations, errors):
+        self.observations.extend(observations)
+        self.errors.update(errors)
+        self.flushes += 1
+        self.flushed.set()
+
+    def calls(self, qualname):
+        return sum(o.calls for o in self.observations if o.function.qualname == qualname)
+
+    def signatures(self, qualname):
+        return {o.signature for o in self.observations if o.function.qualname == qualname}
+
+
+@pytest.fixture
+def sink():
+    return ListSink()

@@ -1,0 +1,110 @@
+"""Budgets switch a well-known function off; re-arming lets new types show up; memory is capped."""
+
+import sys
+
+import pytest
+
+from typeharvest.tracer import Tracer
+
+M = __name__
+
+
+def steady(x):
+    return x
+
+
+def varied(x):
+    return x
+
+
+def make_tracer(sink, **settings):
+    settings.setdefault("flush_interval", 60)
+    return Tracer(sink, include=[M], **settings)
+
+
+def test_a_function_stops_being_recorded_after_its_budget_of_calls_without_news(sink):
+    tracer = make_tracer(sink, budget=10)
+    tracer.start()
+    for i in range(1000):
+        steady(i)
+    tracer.stop()
+    # The first call is news; ten more without news exhaust the budget.
+    assert sink.calls("steady") == 11
+
+
+def test_a_budget_of_zero_records_every_call(sink):
+    tracer = make_tracer(sink, budget=0)
+    tracer.start()
+    for i in range(1000):
+        steady(i)
+    tracer.stop()
+    assert sink.calls("steady") == 1000
+
+
+def test_a_new_type_resets_the_budget(sink):
+    tracer = make_tracer(sink, budget=10)
+    tracer.start()
+    for i in range(5):
+        steady(i)
+    steady("news")
+    for i in range(100):
+        steady(i)
+    tracer.stop()
+    assert sink.calls("steady") == 5 + 1 + 10
+
+
+def test_a_type_that_appears_after_exhaustion_is_found_after_rearming(sink):
+    tracer = make_tracer(sink, budget=10)
+    tracer.start()
+    for i in range(100):
+        steady(i)
+    steady("rare")  # the function is switched off: not seen
+    assert {s.arg_types for s in sink.signatures("steady")} == set()
+    tracer.rearm()
+    steady("rare")
+    tracer.stop()
+    assert {s.arg_types for s in sink.signatures("steady")} == {("builtins.int",), ("builtins.str",)}
+    assert tracer.status().rearms == 1
+
+
+@pytest.mark.skipif(sys.version_info < (3, 12), reason="sys.monitoring")
+def test_an_exhausted_function_no_longer_reaches_the_callback_on_pep_669(sink):
+    tracer = make_tracer(sink, budget=5)
+    tracer.start()
+    for i in range(10):
+        steady(i)
+    recorder = tracer._recorder
+    calls = []
+    original = recorder.known_entry
+
+    def counting(code):
+        if code is steady.__code__:
+            calls.append(code)
+        return original(code)
+
+    recorder.known_entry = counting
+    for i in range(100):
+        steady(i)
+    tracer.stop()
+    assert calls == []
+
+
+def test_distinct_signatures_per_function_are_capped_and_the_excess_counted(sink):
+    tracer = make_tracer(sink, max_signatures_per_function=3, budget=0)
+    tracer.start()
+    for value in (1, "a", b"b", 2.0, None, [1]):
+        varied(value)
+    tracer.stop()
+    assert len(sink.signatures("varied")) == 3
+    assert sink.errors["signature_cap"] == 3
+
+
+def test_the_buffer_is_capped_between_flushes_and_the_excess_counted(sink):
+    tracer = make_tracer(sink, max_buffered_signatures=2, budget=0)
+    tracer.start()
+    for value in (1, "a", b"b"):
+        varied(value)
+    steady(1)
+    tracer.stop()
+    assert len(sink.observations) == 2
+    assert sink.errors["buffer_full"] == 2
