@@ -50,6 +50,7 @@ check: venv
 	$(BIN)/ruff check typeharvest tests benchmarks
 	$(BIN)/ruff format --check typeharvest tests benchmarks
 	$(BIN)/mypy --strict typeharvest
+	$(BIN)/typeharvest coverage typeharvest --fail-under 100 --markdown > /dev/null
 
 bench: venv
 	@for script in benchmarks/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done

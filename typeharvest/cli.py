@@ -139,6 +139,57 @@ def stats(db: str | None, as_json: bool) -> None:
         click.echo(f"{key:>16}: {value}")
 
 
+@cli.command("coverage")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON (stable schema).")
+@click.option("--markdown", "as_markdown", is_flag=True, help="Print a Markdown table, for CI comments.")
+@click.option(
+    "--sort",
+    type=click.Choice(["untyped", "percent", "module", "functions"]),
+    default="untyped",
+    show_default=True,
+    help="Order of the modules.",
+)
+@click.option("--exclude", multiple=True, metavar="GLOB", help="Leave out matching files and folders.")
+@click.option(
+    "--fail-under", type=click.FloatRange(0, 100), default=None, help="Exit 2 below this percentage."
+)
+def coverage_command(
+    paths: tuple[Path, ...],
+    as_json: bool,
+    as_markdown: bool,
+    sort: str,
+    exclude: tuple[str, ...],
+    fail_under: float | None,
+) -> None:
+    """Typed-function coverage of PATH... (default: the current directory): fully, partially, untyped."""
+    from rich.console import Console
+
+    from typeharvest.coverage.formats import SortKey, markdown, print_table
+    from typeharvest.coverage.report import measure
+    from typeharvest.coverage.settings import SettingsError, configured_excludes
+
+    roots = list(paths) or [Path.cwd()]
+    for root in roots:
+        if not root.exists():
+            raise UserError(f"no such file or directory: {root}")
+    try:
+        patterns = [*configured_excludes(Path.cwd()), *exclude]
+    except SettingsError as exc:
+        raise UserError(str(exc)) from None
+    report = measure(roots, patterns)
+    order: SortKey = sort  # type: ignore[assignment]
+    if as_json:
+        click.echo(json.dumps(report.as_json(), indent=2))
+    elif as_markdown:
+        click.echo(markdown(report, order), nl=False)
+    else:
+        print_table(report, order, Console())
+    if fail_under is not None and report.totals.percent < fail_under:
+        click.echo(f"typed-function coverage {report.totals.percent:.2f}% is under {fail_under:g}%", err=True)
+        sys.exit(2)
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     """Entry point: every user error is one ``error:`` line and exit code 1, never a traceback."""
     try:
