@@ -70,7 +70,11 @@ def test_excludes_can_be_added(tmp_path):
 
 
 def test_lambdas_are_not_functions_and_defs_in_blocks_are():
-    source = "f = lambda x: x\nif True:\n    def g(x: int) -> int: ...\ntry:\n    def h(): ...\nexcept ImportError:\n    pass\n"
+    source = (
+        "f = lambda x: x\n"
+        "if True:\n    def g(x: int) -> int: ...\n"
+        "try:\n    def h(): ...\nexcept ImportError:\n    pass\n"
+    )
     assert [(f.qualname, f.status) for f in scan_source(source)] == [
         ("g", Status.FULL),
         ("h", Status.UNTYPED),
