@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -71,7 +72,10 @@ def run(
 @db_option
 @click.option("--stub", is_flag=True, help="Write .pyi stubs (the only mode of this version).")
 @click.option("--out", "out", type=str, default=None, help="Where stubs go; '-' prints them.")
-def annotate(modules: tuple[str, ...], db: str | None, stub: bool, out: str | None) -> None:
+@click.option("--include-stale", is_flag=True, help="Also use observations of older versions of the code.")
+def annotate(
+    modules: tuple[str, ...], db: str | None, stub: bool, out: str | None, include_stale: bool
+) -> None:
     """Turn the traces of MODULE.PATH into type annotations."""
     from typeharvest.annotator import AnnotatorError, build_stub
     from typeharvest.store import TraceReader
@@ -81,18 +85,42 @@ def annotate(modules: tuple[str, ...], db: str | None, stub: bool, out: str | No
     path = resolve_db_path(db)
     try:
         with TraceReader(path) as reader:
-            batches = [(module, reader.observations(module)) for module in modules]
+            batches = [
+                (module, reader.observations(module, include_stale=include_stale)) for module in modules
+            ]
     except StoreError as exc:
         raise UserError(str(exc)) from None
     for module, observations in batches:
         if not observations:
             raise UserError(f"no traces for module {module!r} in {path}")
     for module, observations in batches:
-        source = Path(observations[0].function.filename)
+        source = _module_source(module, observations[0].function.filename)
         try:
             click.echo(build_stub(module, source, observations), nl=False)
         except AnnotatorError as exc:
             raise UserError(str(exc)) from None
+
+
+def _module_source(module: str, recorded: str) -> Path:
+    """The source file of ``module``: where the tracer saw it, else where the import system finds it.
+
+    Imported traces (MonkeyType's) carry no file name. ``find_spec`` imports the parent packages, not the
+    module itself.
+    """
+    if recorded and Path(recorded).is_file():
+        return Path(recorded)
+    import importlib.util
+
+    sys.path.insert(0, os.getcwd())
+    try:
+        spec = importlib.util.find_spec(module)
+    except (ImportError, ValueError):
+        spec = None
+    finally:
+        sys.path.pop(0)
+    if spec is None or spec.origin is None or not Path(spec.origin).is_file():
+        raise UserError(f"cannot find the source of module {module!r} (run from the project's root)")
+    return Path(spec.origin)
 
 
 @cli.command("list-modules")
@@ -137,6 +165,73 @@ def stats(db: str | None, as_json: bool) -> None:
         return
     for key, value in data.items():
         click.echo(f"{key:>16}: {value}")
+
+
+@cli.command()
+@click.argument("out", type=click.Path(path_type=Path))
+@click.argument("shards", nargs=-1, required=True, type=click.Path(path_type=Path))
+def merge(out: Path, shards: tuple[Path, ...]) -> None:
+    """Add the counts of SHARD... (databases from other hosts) to OUT, each shard at most once."""
+    from typeharvest.store.maintenance import merge as merge_databases
+
+    try:
+        results = merge_databases(out, shards)
+    except StoreError as exc:
+        raise UserError(str(exc)) from None
+    for result in results:
+        if result.merged:
+            click.echo(f"merged {result.shard}: {result.calls} calls")
+        else:
+            click.echo(f"skipped {result.shard}: {result.reason}")
+
+
+@cli.command("import-monkeytype")
+@click.argument("source", type=click.Path(path_type=Path))
+@db_option
+def import_monkeytype(source: Path, db: str | None) -> None:
+    """Read the call traces of a MonkeyType database (monkeytype.sqlite3) into the typeharvest database."""
+    from typeharvest.store.monkeytype_import import import_monkeytype as run_import
+
+    path = resolve_db_path(db)
+    try:
+        result = run_import(source, path)
+    except StoreError as exc:
+        raise UserError(str(exc)) from None
+    click.echo(
+        f"imported {result.calls} calls as {result.signatures} signatures of {result.functions} functions"
+        f" into {path}" + (f" ({result.skipped_rows} unreadable rows skipped)" if result.skipped_rows else "")
+    )
+
+
+@cli.command()
+@db_option
+@click.option("--older-than", type=str, default=None, metavar="AGE", help="e.g. 30d, 12h: last seen before.")
+@click.option("--stale", is_flag=True, help="Observations of code that has changed since.")
+def prune(db: str | None, older_than: str | None, stale: bool) -> None:
+    """Delete old or stale observations, then compact the file (VACUUM)."""
+    from typeharvest.store.maintenance import prune as prune_database
+
+    if older_than is None and not stale:
+        raise UserError("say what to prune: --older-than AGE and/or --stale")
+    seconds = _parse_age(older_than) if older_than is not None else None
+    try:
+        result = prune_database(resolve_db_path(db), older_than=seconds, stale=stale)
+    except StoreError as exc:
+        raise UserError(str(exc)) from None
+    click.echo(
+        f"deleted {result.signatures_deleted} signatures and {result.functions_deleted} functions;"
+        f" {result.bytes_before} -> {result.bytes_after} bytes"
+    )
+
+
+_AGE_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+
+
+def _parse_age(text: str) -> float:
+    number, unit = text[:-1], text[-1:]
+    if unit not in _AGE_UNITS or not number.replace(".", "", 1).isdigit():
+        raise UserError(f"not an age: {text!r} (write e.g. 30d, 12h, 45m)")
+    return float(number) * _AGE_UNITS[unit]
 
 
 @cli.command("coverage")

@@ -52,6 +52,9 @@ class FunctionInfo:
     firstlineno: int
     kind: FunctionKind
     parameters: tuple[Parameter, ...]
+    #: A digest of the function's source (or of its bytecode when the source cannot be read): when it
+    #: changes, observations made against the old code are stale.
+    code_hash: str = ""
 
 
 #: The type string used when nothing was observed for a slot (a generator abandoned before returning,
