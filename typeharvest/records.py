@@ -87,6 +87,33 @@ class Observation:
     last_seen: float
 
 
+@dataclass(frozen=True, slots=True)
+class CoverageCounts:
+    """Typed-function coverage figures of a module or of a whole tree."""
+
+    functions: int
+    full: int
+    partial: int
+    untyped: int
+
+    @property
+    def percent(self) -> float:
+        """The share of fully typed functions (100 when there is nothing to type)."""
+        return 100.0 * self.full / self.functions if self.functions else 100.0
+
+
+@dataclass(frozen=True, slots=True)
+class CoverageSnapshot:
+    """Coverage at one moment (and commit), as the coverage report records it in the store."""
+
+    taken_at: float
+    commit: str | None
+    branch: str | None
+    root: str
+    totals: CoverageCounts
+    modules: tuple[tuple[str, str, CoverageCounts], ...] = ()  # (module, path, counts)
+
+
 class ObservationSink(Protocol):
     """Where the tracer hands what it aggregated: the store's writer, or anything else in tests."""
 

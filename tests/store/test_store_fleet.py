@@ -71,7 +71,7 @@ def test_a_database_of_the_first_schema_is_migrated_on_open(tmp_path):
     with TraceReader(db) as reader:
         stats = reader.stats()
         double = reader.observations("legacy.mod")
-    assert stats.schema_version == SCHEMA_VERSION == 2
+    assert stats.schema_version == SCHEMA_VERSION == 3
     assert (stats.functions, stats.signatures, stats.calls, stats.tracer_errors) == (2, 3, 12, 2)
     assert {(o.function.qualname, o.signature.arg_types, o.calls) for o in double} == {
         ("double", ("builtins.int",), 7),

@@ -64,4 +64,10 @@ def _version_1_to_2(connection: sqlite3.Connection) -> None:
     connection.execute("ALTER TABLE signatures_v2 RENAME TO signatures")
 
 
-_STEPS: dict[int, Callable[[sqlite3.Connection], None]] = {1: _version_1_to_2}
+def _version_2_to_3(connection: sqlite3.Connection) -> None:
+    """Typed-function coverage snapshots."""
+    connection.execute(table_ddl("coverage_snapshots"))
+    connection.execute(table_ddl("coverage_modules"))
+
+
+_STEPS: dict[int, Callable[[sqlite3.Connection], None]] = {1: _version_1_to_2, 2: _version_2_to_3}

@@ -28,7 +28,7 @@ from pathlib import Path
 from typeharvest.store.errors import StoreError
 
 #: Bumped whenever the tables change shape; a file with a higher number is refused, never guessed at.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 #: Stored with ``PRAGMA application_id`` (bytes 68-71 of the file): ASCII ``TyHv``. It is what tells a
 #: typeharvest database from any other SQLite file before anything is written.
@@ -103,6 +103,31 @@ DDL: tuple[str, ...] = (
     CREATE TABLE tracer_errors (
         kind TEXT PRIMARY KEY,
         count INTEGER NOT NULL
+    )
+    """,
+    """
+    CREATE TABLE coverage_snapshots (
+        id INTEGER PRIMARY KEY,
+        taken_at REAL NOT NULL,  -- Unix seconds (a backfilled snapshot: its commit's time)
+        commit_sha TEXT,  -- NULL outside a git repository
+        branch TEXT,
+        root TEXT NOT NULL,  -- what was scanned
+        functions INTEGER NOT NULL,
+        full INTEGER NOT NULL,
+        partial INTEGER NOT NULL,
+        untyped INTEGER NOT NULL
+    )
+    """,
+    """
+    CREATE TABLE coverage_modules (
+        snapshot_id INTEGER NOT NULL REFERENCES coverage_snapshots (id),
+        module TEXT NOT NULL,
+        path TEXT NOT NULL,
+        functions INTEGER NOT NULL,
+        full INTEGER NOT NULL,
+        partial INTEGER NOT NULL,
+        untyped INTEGER NOT NULL,
+        PRIMARY KEY (snapshot_id, module)
     )
     """,
     """
