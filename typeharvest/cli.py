@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 import sys
 import time
 from collections.abc import Sequence
@@ -83,7 +82,7 @@ def annotate(
     modules: tuple[str, ...], db: str | None, stub: bool, out: str | None, include_stale: bool
 ) -> None:
     """Turn the traces of MODULE.PATH into type annotations."""
-    from typeharvest.annotator import AnnotatorError, build_stub
+    from typeharvest.annotator import AnnotatorError, build_stub, find_module_source
     from typeharvest.store import TraceReader
 
     if not stub or out != "-":
@@ -100,33 +99,11 @@ def annotate(
         if not observations:
             raise UserError(f"no traces for module {module!r} in {path}")
     for module, observations in batches:
-        source = _module_source(module, observations[0].function.filename)
         try:
+            source = find_module_source(module, observations[0].function.filename)
             click.echo(build_stub(module, source, observations), nl=False)
         except AnnotatorError as exc:
             raise UserError(str(exc)) from None
-
-
-def _module_source(module: str, recorded: str) -> Path:
-    """The source file of ``module``: where the tracer saw it, else where the import system finds it.
-
-    Imported traces (MonkeyType's) carry no file name. ``find_spec`` imports the parent packages, not the
-    module itself.
-    """
-    if recorded and Path(recorded).is_file():
-        return Path(recorded)
-    import importlib.util
-
-    sys.path.insert(0, os.getcwd())
-    try:
-        spec = importlib.util.find_spec(module)
-    except (ImportError, ValueError):
-        spec = None
-    finally:
-        sys.path.pop(0)
-    if spec is None or spec.origin is None or not Path(spec.origin).is_file():
-        raise UserError(f"cannot find the source of module {module!r} (run from the project's root)")
-    return Path(spec.origin)
 
 
 @cli.command("list-modules")
@@ -178,10 +155,10 @@ def stats(db: str | None, as_json: bool) -> None:
 @click.argument("shards", nargs=-1, required=True, type=click.Path(path_type=Path))
 def merge(out: Path, shards: tuple[Path, ...]) -> None:
     """Add the counts of SHARD... (databases from other hosts) to OUT, each shard at most once."""
-    from typeharvest.store.maintenance import merge as merge_databases
+    from typeharvest.store import SQLiteTraceStore
 
     try:
-        results = merge_databases(out, shards)
+        results = SQLiteTraceStore(out).merge(shards)
     except StoreError as exc:
         raise UserError(str(exc)) from None
     for result in results:
@@ -215,13 +192,13 @@ def import_monkeytype(source: Path, db: str | None) -> None:
 @click.option("--stale", is_flag=True, help="Observations of code that has changed since.")
 def prune(db: str | None, older_than: str | None, stale: bool) -> None:
     """Delete old or stale observations, then compact the file (VACUUM)."""
-    from typeharvest.store.maintenance import prune as prune_database
+    from typeharvest.store import SQLiteTraceStore
 
     if older_than is None and not stale:
         raise UserError("say what to prune: --older-than AGE and/or --stale")
     seconds = _parse_age(older_than) if older_than is not None else None
     try:
-        result = prune_database(resolve_db_path(db), older_than=seconds, stale=stale)
+        result = SQLiteTraceStore(resolve_db_path(db)).prune(older_than=seconds, stale=stale)
     except StoreError as exc:
         raise UserError(str(exc)) from None
     click.echo(
