@@ -5,12 +5,18 @@ from __future__ import annotations
 import dataclasses
 import json
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from typeharvest.store import StoreError, resolve_db_path
+
+if TYPE_CHECKING:
+    from typeharvest.coverage.report import CoverageReport
+    from typeharvest.records import CoverageSnapshot
 
 _DB_HELP = "The trace database (default: $TYPEHARVEST_DB or ./typeharvest.sqlite3)."
 db_option = click.option("--db", "db", type=str, default=None, help=_DB_HELP)
@@ -71,9 +77,12 @@ def run(
 @db_option
 @click.option("--stub", is_flag=True, help="Write .pyi stubs (the only mode of this version).")
 @click.option("--out", "out", type=str, default=None, help="Where stubs go; '-' prints them.")
-def annotate(modules: tuple[str, ...], db: str | None, stub: bool, out: str | None) -> None:
+@click.option("--include-stale", is_flag=True, help="Also use observations of older versions of the code.")
+def annotate(
+    modules: tuple[str, ...], db: str | None, stub: bool, out: str | None, include_stale: bool
+) -> None:
     """Turn the traces of MODULE.PATH into type annotations."""
-    from typeharvest.annotator import AnnotatorError, build_stub
+    from typeharvest.annotator import AnnotatorError, build_stub, find_module_source
     from typeharvest.store import TraceReader
 
     if not stub or out != "-":
@@ -81,15 +90,17 @@ def annotate(modules: tuple[str, ...], db: str | None, stub: bool, out: str | No
     path = resolve_db_path(db)
     try:
         with TraceReader(path) as reader:
-            batches = [(module, reader.observations(module)) for module in modules]
+            batches = [
+                (module, reader.observations(module, include_stale=include_stale)) for module in modules
+            ]
     except StoreError as exc:
         raise UserError(str(exc)) from None
     for module, observations in batches:
         if not observations:
             raise UserError(f"no traces for module {module!r} in {path}")
     for module, observations in batches:
-        source = Path(observations[0].function.filename)
         try:
+            source = find_module_source(module, observations[0].function.filename)
             click.echo(build_stub(module, source, observations), nl=False)
         except AnnotatorError as exc:
             raise UserError(str(exc)) from None
@@ -139,10 +150,81 @@ def stats(db: str | None, as_json: bool) -> None:
         click.echo(f"{key:>16}: {value}")
 
 
+@cli.command()
+@click.argument("out", type=click.Path(path_type=Path))
+@click.argument("shards", nargs=-1, required=True, type=click.Path(path_type=Path))
+def merge(out: Path, shards: tuple[Path, ...]) -> None:
+    """Add the counts of SHARD... (databases from other hosts) to OUT, each shard at most once."""
+    from typeharvest.store import SQLiteTraceStore
+
+    try:
+        results = SQLiteTraceStore(out).merge(shards)
+    except StoreError as exc:
+        raise UserError(str(exc)) from None
+    for result in results:
+        if result.merged:
+            click.echo(f"merged {result.shard}: {result.calls} calls")
+        else:
+            click.echo(f"skipped {result.shard}: {result.reason}")
+
+
+@cli.command("import-monkeytype")
+@click.argument("source", type=click.Path(path_type=Path))
+@db_option
+def import_monkeytype(source: Path, db: str | None) -> None:
+    """Read the call traces of a MonkeyType database (monkeytype.sqlite3) into the typeharvest database."""
+    from typeharvest.store.monkeytype_import import import_monkeytype as run_import
+
+    path = resolve_db_path(db)
+    try:
+        result = run_import(source, path)
+    except StoreError as exc:
+        raise UserError(str(exc)) from None
+    click.echo(
+        f"imported {result.calls} calls as {result.signatures} signatures of {result.functions} functions"
+        f" into {path}" + (f" ({result.skipped_rows} unreadable rows skipped)" if result.skipped_rows else "")
+    )
+
+
+@cli.command()
+@db_option
+@click.option("--older-than", type=str, default=None, metavar="AGE", help="e.g. 30d, 12h: last seen before.")
+@click.option("--stale", is_flag=True, help="Observations of code that has changed since.")
+def prune(db: str | None, older_than: str | None, stale: bool) -> None:
+    """Delete old or stale observations, then compact the file (VACUUM)."""
+    from typeharvest.store import SQLiteTraceStore
+
+    if older_than is None and not stale:
+        raise UserError("say what to prune: --older-than AGE and/or --stale")
+    seconds = _parse_age(older_than) if older_than is not None else None
+    try:
+        result = SQLiteTraceStore(resolve_db_path(db)).prune(older_than=seconds, stale=stale)
+    except StoreError as exc:
+        raise UserError(str(exc)) from None
+    click.echo(
+        f"deleted {result.signatures_deleted} signatures and {result.functions_deleted} functions;"
+        f" {result.bytes_before} -> {result.bytes_after} bytes"
+    )
+
+
+_AGE_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+
+
+def _parse_age(text: str) -> float:
+    number, unit = text[:-1], text[-1:]
+    if unit not in _AGE_UNITS or not number.replace(".", "", 1).isdigit():
+        raise UserError(f"not an age: {text!r} (write e.g. 30d, 12h, 45m)")
+    return float(number) * _AGE_UNITS[unit]
+
+
 @cli.command("coverage")
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@db_option
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON (stable schema).")
 @click.option("--markdown", "as_markdown", is_flag=True, help="Print a Markdown table, for CI comments.")
+@click.option(
+    "--html", "html_dir", type=click.Path(path_type=Path), default=None, help="Write DIR/index.html."
+)
 @click.option(
     "--sort",
     type=click.Choice(["untyped", "percent", "module", "functions"]),
@@ -154,21 +236,40 @@ def stats(db: str | None, as_json: bool) -> None:
 @click.option(
     "--fail-under", type=click.FloatRange(0, 100), default=None, help="Exit 2 below this percentage."
 )
+@click.option("--record", is_flag=True, help="Store this report as a snapshot in the database.")
+@click.option(
+    "--backfill", type=click.IntRange(1), default=None, metavar="N", help="Record the last N commits."
+)
+@click.option("--diff-base", default=None, metavar="REV", help="Compare with the report at a git revision.")
+@click.option("--ready", is_flag=True, help="List the untyped functions that traces can type now.")
 def coverage_command(
     paths: tuple[Path, ...],
+    db: str | None,
     as_json: bool,
     as_markdown: bool,
+    html_dir: Path | None,
     sort: str,
     exclude: tuple[str, ...],
     fail_under: float | None,
+    record: bool,
+    backfill: int | None,
+    diff_base: str | None,
+    ready: bool,
 ) -> None:
-    """Typed-function coverage of PATH... (default: the current directory): fully, partially, untyped."""
+    """Typed-function coverage of PATH... (default: the current directory).
+
+    `typeharvest coverage history` shows the recorded snapshots instead.
+    """
     from rich.console import Console
 
-    from typeharvest.coverage.formats import SortKey, markdown, print_table
+    from typeharvest.coverage import formats
+    from typeharvest.coverage.git import GitError
     from typeharvest.coverage.report import measure
     from typeharvest.coverage.settings import SettingsError, configured_excludes
 
+    if paths == (Path("history"),) and not Path("history").exists():
+        _coverage_history(db, as_json)
+        return
     roots = list(paths) or [Path.cwd()]
     for root in roots:
         if not root.exists():
@@ -178,16 +279,172 @@ def coverage_command(
     except SettingsError as exc:
         raise UserError(str(exc)) from None
     report = measure(roots, patterns)
-    order: SortKey = sort  # type: ignore[assignment]
+    order: formats.SortKey = sort  # type: ignore[assignment]
+    root_label = " ".join(str(root) for root in roots)
+    db_path = resolve_db_path(db)
+    data = report.as_json()
+    try:
+        if record or backfill:
+            _record_coverage(report, roots, patterns, root_label, db_path, backfill)
+        if diff_base is not None:
+            data["diff"] = _coverage_diff(report, roots, patterns, diff_base, as_json)
+        if ready:
+            data["ready"] = _coverage_ready(report, db_path, as_json)
+        if html_dir is not None:
+            history = _history_or_empty(db_path, root_label)
+            html_dir.mkdir(parents=True, exist_ok=True)
+            (html_dir / "index.html").write_text(formats.html_page(report, history, order), encoding="utf-8")
+    except (GitError, StoreError, OSError) as exc:
+        raise UserError(str(exc)) from None
     if as_json:
-        click.echo(json.dumps(report.as_json(), indent=2))
+        click.echo(json.dumps(data, indent=2))
     elif as_markdown:
-        click.echo(markdown(report, order), nl=False)
-    else:
-        print_table(report, order, Console())
+        click.echo(formats.markdown(report, order), nl=False)
+    elif not ready:
+        formats.print_table(report, order, Console())
     if fail_under is not None and report.totals.percent < fail_under:
         click.echo(f"typed-function coverage {report.totals.percent:.2f}% is under {fail_under:g}%", err=True)
         sys.exit(2)
+
+
+def _record_coverage(
+    report: CoverageReport,
+    roots: list[Path],
+    patterns: list[str],
+    root_label: str,
+    db_path: Path,
+    backfill: int | None,
+) -> None:
+    from typeharvest.coverage.history import backfill as backfill_snapshots
+    from typeharvest.coverage.history import snapshot_of
+    from typeharvest.store.snapshots import record_snapshot, snapshots
+
+    if backfill:
+        known = {s.commit for s in _history_or_empty(db_path, root_label) if s.commit}
+        for snapshot in backfill_snapshots(backfill, roots, patterns, root_label, Path.cwd(), known):
+            record_snapshot(db_path, snapshot)
+        click.echo(f"recorded {len(snapshots(db_path, root_label))} snapshots in {db_path}", err=True)
+    else:
+        record_snapshot(db_path, snapshot_of(report, root_label, Path.cwd()))
+
+
+def _history_or_empty(db_path: Path, root_label: str | None) -> list[CoverageSnapshot]:
+    from typeharvest.store.snapshots import snapshots
+
+    return snapshots(db_path, root_label) if db_path.exists() else []
+
+
+def _coverage_diff(
+    report: CoverageReport, roots: list[Path], patterns: list[str], base: str, quiet: bool
+) -> dict[str, object]:
+    from typeharvest.coverage.git import measure_at
+    from typeharvest.coverage.history import compare
+
+    before = measure_at(base, roots, patterns, Path.cwd())
+    changes = compare(before, report)
+    if not quiet:
+        click.echo(
+            f"against {base}: {before.totals.percent:.1f}% -> {report.totals.percent:.1f}%"
+            f" ({report.totals.percent - before.totals.percent:+.1f} points)"
+        )
+        for change in changes:
+            click.echo(
+                f"  {change.module}: {change.before.full}/{change.before.functions} -> "
+                f"{change.after.full}/{change.after.functions} fully typed ({change.delta:+.1f} points)"
+            )
+    return {
+        "base": base,
+        "before": before.as_json()["totals"],
+        "modules": [
+            {
+                "module": c.module,
+                "before_full": c.before.full,
+                "before_functions": c.before.functions,
+                "after_full": c.after.full,
+                "after_functions": c.after.functions,
+                "delta": round(c.delta, 2),
+            }
+            for c in changes
+        ],
+    }
+
+
+def _coverage_ready(report: CoverageReport, db_path: Path, quiet: bool) -> list[dict[str, object]]:
+    from typeharvest.coverage.ready import ready_functions
+    from typeharvest.store import TraceReader
+
+    calls: dict[tuple[str, str], int] = {}
+    with TraceReader(db_path) as reader:
+        traced = {summary.module for summary in reader.modules()}
+        for module in report.modules:
+            if module.module in traced:
+                for observation in reader.observations(module.module):
+                    key = (module.module, observation.function.qualname)
+                    calls[key] = calls.get(key, 0) + observation.calls
+    found = ready_functions(report, calls)
+    if not quiet:
+        for item in found:
+            click.echo(
+                f"{item.calls:>10}  {item.status.value:<8} {item.module}:{item.qualname}  ->  {item.command}"
+            )
+        if not found:
+            click.echo("no untyped function has traces yet")
+    return [
+        {
+            "module": f.module,
+            "qualname": f.qualname,
+            "status": f.status.value,
+            "calls": f.calls,
+            "command": f.command,
+        }
+        for f in found
+    ]
+
+
+def _coverage_history(db: str | None, as_json: bool) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    db_path = resolve_db_path(db)
+    try:
+        history = _history_or_empty(db_path, None) if db_path.exists() else []
+        if not db_path.exists():
+            raise UserError(f"database not found: {db_path}")
+    except StoreError as exc:
+        raise UserError(str(exc)) from None
+    rows = [
+        {
+            "taken_at": s.taken_at,
+            "commit": s.commit,
+            "branch": s.branch,
+            "root": s.root,
+            "functions": s.totals.functions,
+            "full": s.totals.full,
+            "partial": s.totals.partial,
+            "untyped": s.totals.untyped,
+            "percent": round(s.totals.percent, 2),
+        }
+        for s in history
+    ]
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    table = Table(
+        "when (UTC)", "commit", "branch", "functions", "full", "typed %", "trend", title="Coverage history"
+    )
+    for row, snapshot in zip(rows, history, strict=True):
+        when = time.strftime("%Y-%m-%d %H:%M", time.gmtime(snapshot.taken_at))
+        bar = "█" * round(snapshot.totals.percent / 10)
+        table.add_row(
+            when,
+            (snapshot.commit or "")[:8],
+            snapshot.branch or "",
+            str(row["functions"]),
+            str(row["full"]),
+            f"{snapshot.totals.percent:.1f}",
+            bar,
+        )
+    Console().print(table)
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -52,6 +52,9 @@ class FunctionInfo:
     firstlineno: int
     kind: FunctionKind
     parameters: tuple[Parameter, ...]
+    #: A digest of the function's source (or of its bytecode when the source cannot be read): when it
+    #: changes, observations made against the old code are stale.
+    code_hash: str = ""
 
 
 #: The type string used when nothing was observed for a slot (a generator abandoned before returning,
@@ -82,6 +85,33 @@ class Observation:
     calls: int
     first_seen: float
     last_seen: float
+
+
+@dataclass(frozen=True, slots=True)
+class CoverageCounts:
+    """Typed-function coverage figures of a module or of a whole tree."""
+
+    functions: int
+    full: int
+    partial: int
+    untyped: int
+
+    @property
+    def percent(self) -> float:
+        """The share of fully typed functions (100 when there is nothing to type)."""
+        return 100.0 * self.full / self.functions if self.functions else 100.0
+
+
+@dataclass(frozen=True, slots=True)
+class CoverageSnapshot:
+    """Coverage at one moment (and commit), as the coverage report records it in the store."""
+
+    taken_at: float
+    commit: str | None
+    branch: str | None
+    root: str
+    totals: CoverageCounts
+    modules: tuple[tuple[str, str, CoverageCounts], ...] = ()  # (module, path, counts)
 
 
 class ObservationSink(Protocol):

@@ -49,7 +49,7 @@ def run_program(
             raise ProgramNotFound(f"no such file: {target}")
         sys.path.insert(0, str(Path(target).resolve().parent))
     sys.argv = [target, *args]
-    with trace(db=db, include=include, sample_rate=sample_rate):
+    with trace(db=db, include=include, sample_rate=sample_rate, source="run"):
         try:
             if as_module:
                 runpy.run_module(target, run_name="__main__", alter_sys=True)

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import contextlib
-import functools
 import os
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from typeharvest.store import ensure_database, resolve_db_path, write_observations
+from typeharvest.store import SQLiteTraceStore, ensure_database, resolve_db_path
 from typeharvest.tracer import Tracer, TracerConfig
 
 
@@ -18,19 +17,21 @@ def trace(
     include: Sequence[str] = (),
     sample_rate: float = 1.0,
     root: str | os.PathLike[str] | None = None,
+    source: str = "api",
     **settings: Any,
 ) -> Iterator[Tracer]:
     """Trace the application's functions in every thread while the block runs, into the database ``db``.
 
-    ``sample_rate`` is the probability that a call is recorded; ``settings`` are other ``TracerConfig``
-    fields. The database is checked before tracing begins (a wrong path fails here, not at the end).
-    Observations are written every flush interval and at the end; a failure to write is reported on
-    stderr and never raised into the traced program.
+    ``sample_rate`` is the probability that a call is recorded; ``source`` names the integration in the
+    rows written (``run``, ``pytest``, ...); ``settings`` are other ``TracerConfig`` fields. The database
+    is checked before tracing begins (a wrong path fails here, not at the end). Observations are written
+    every flush interval and at the end; a failure to write is reported on stderr and never raised into
+    the traced program.
     """
     path = resolve_db_path(None if db is None else os.fspath(db))
     ensure_database(path)
     config = TracerConfig(include=tuple(include), root=root, sample_rate=sample_rate, scope="process")
-    tracer = Tracer(functools.partial(write_observations, path), config, **settings)
+    tracer = Tracer(SQLiteTraceStore(path).sink(source), config, **settings)
     tracer.start()
     try:
         yield tracer

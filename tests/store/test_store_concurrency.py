@@ -6,6 +6,8 @@ import multiprocessing
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from typeharvest.records import FunctionInfo, FunctionKind, Observation, Parameter, ParameterKind, Signature
 from typeharvest.store import TraceReader, write_observations
 
@@ -41,9 +43,12 @@ def worker_main(path: str, worker: int, start: Any) -> None:
         write_observations(path, batch(worker, write), {})
 
 
-def test_four_spawned_processes_writing_fifty_batches_each_give_exact_totals(tmp_path: Path) -> None:
+@pytest.mark.parametrize("method", ["spawn", "fork"])
+def test_four_processes_writing_fifty_batches_each_give_exact_totals(tmp_path: Path, method: str) -> None:
+    if method not in multiprocessing.get_all_start_methods():
+        pytest.skip(f"no {method} on this platform")
     db = tmp_path / "shared.sqlite3"
-    context = multiprocessing.get_context("spawn")
+    context = multiprocessing.get_context(method)
     start = context.Barrier(PROCESSES)
     processes = [
         context.Process(target=worker_main, args=(str(db), worker, start)) for worker in range(PROCESSES)

@@ -197,8 +197,8 @@ def test_connections_have_a_five_second_busy_timeout_and_foreign_keys_on(tmp_pat
         assert connection.isolation_level is None
         with pytest.raises(sqlite3.IntegrityError, match="FOREIGN KEY"):
             connection.execute(
-                "INSERT INTO signatures (function_id, arg_types, return_type, yield_type, calls, first_seen,"
-                " last_seen) VALUES (12345, '[]', '', '', 1, 0, 0)"
+                "INSERT INTO signatures (function_id, code_hash, arg_types, return_type, yield_type, calls,"
+                " first_seen, last_seen) VALUES (12345, '', '{}', '', '', 1, 0, 0)"
             )
     finally:
         connection.close()

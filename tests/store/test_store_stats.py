@@ -46,6 +46,11 @@ def test_stats_counts_functions_signatures_calls_modules_and_errors_exactly(tmp_
         size_bytes=db.stat().st_size,
         path=str(db),
         schema_version=SCHEMA_VERSION,
+        stale_signatures=0,
+        oldest_seen=0.0,
+        newest_seen=9.0,
+        writers=1,
+        shards_merged=0,
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typeharvest.annotator.errors import AnnotatorError
+from typeharvest.annotator.sources import find_module_source
 from typeharvest.annotator.stubs import build_stub
 
-__all__ = ["AnnotatorError", "build_stub"]
+__all__ = ["AnnotatorError", "build_stub", "find_module_source"]

@@ -1,1 +1,1 @@
-"""Typed-function coverage: how much of a code base is annotated (not implemented yet)."""
+"""Typed-function coverage: how much of a code base is annotated, its trend, and what traces can type next."""

@@ -70,12 +70,19 @@ def _walk(root: Path, patterns: Sequence[str]) -> Iterator[Path]:
             name
             for name in dirnames
             if not excluded(PurePosixPath((here / name).relative_to(root).as_posix()), patterns)
-            and not (here / name / "pyvenv.cfg").exists()
+            and not _is_virtualenv(here / name)
         )
         for name in sorted(filenames):
             relative = PurePosixPath((here / name).relative_to(root).as_posix())
             if name.endswith((".py", ".pyi")) and not excluded(relative, patterns):
                 yield here / name
+
+
+def _is_virtualenv(folder: Path) -> bool:
+    try:
+        return (folder / "pyvenv.cfg").is_file()
+    except OSError:  # unreadable: not ours to scan either
+        return True
 
 
 def excluded(relative: PurePosixPath, patterns: Sequence[str]) -> bool:

@@ -11,51 +11,45 @@ from typing import Any
 
 from typeharvest.coverage.discover import SourceFile, discover
 from typeharvest.coverage.scan import FunctionCoverage, Status, scan_source
+from typeharvest.records import CoverageCounts
 
 #: Below this many bytes of source, starting worker processes costs more than it saves.
 PARALLEL_THRESHOLD_BYTES = 4_000_000
 
 
-@dataclass(frozen=True, slots=True)
-class Counts:
-    """How many functions, and how many of them are fully, partially or not typed."""
+NO_FUNCTIONS = CoverageCounts(0, 0, 0, 0)
 
-    functions: int = 0
-    full: int = 0
-    partial: int = 0
-    untyped: int = 0
 
-    @property
-    def percent(self) -> float:
-        """The share of fully typed functions (100 when there is nothing to type)."""
-        return 100.0 * self.full / self.functions if self.functions else 100.0
+def add(left: CoverageCounts, right: CoverageCounts) -> CoverageCounts:
+    """The figures of two parts together."""
+    return CoverageCounts(
+        left.functions + right.functions,
+        left.full + right.full,
+        left.partial + right.partial,
+        left.untyped + right.untyped,
+    )
 
-    def __add__(self, other: Counts) -> Counts:
-        return Counts(
-            self.functions + other.functions,
-            self.full + other.full,
-            self.partial + other.partial,
-            self.untyped + other.untyped,
-        )
 
-    @staticmethod
-    def of(functions: Iterable[FunctionCoverage]) -> Counts:
-        statuses = [f.status for f in functions]
-        return Counts(
-            len(statuses),
-            statuses.count(Status.FULL),
-            statuses.count(Status.PARTIAL),
-            statuses.count(Status.UNTYPED),
-        )
+def count(functions: Iterable[FunctionCoverage]) -> CoverageCounts:
+    """The figures of a list of judged functions."""
+    statuses = [f.status for f in functions]
+    return CoverageCounts(
+        len(statuses),
+        statuses.count(Status.FULL),
+        statuses.count(Status.PARTIAL),
+        statuses.count(Status.UNTYPED),
+    )
 
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "functions": self.functions,
-            "full": self.full,
-            "partial": self.partial,
-            "untyped": self.untyped,
-            "percent": round(self.percent, 2),
-        }
+
+def as_dict(counts: CoverageCounts) -> dict[str, Any]:
+    """The JSON form of figures: the four counts and the percentage."""
+    return {
+        "functions": counts.functions,
+        "full": counts.full,
+        "partial": counts.partial,
+        "untyped": counts.untyped,
+        "percent": round(counts.percent, 2),
+    }
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,10 +57,10 @@ class ModuleCoverage:
     module: str
     path: str
     functions: tuple[FunctionCoverage, ...]
-    counts: Counts = field(init=False)
+    counts: CoverageCounts = field(init=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "counts", Counts.of(self.functions))
+        object.__setattr__(self, "counts", count(self.functions))
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,17 +72,17 @@ class CoverageReport:
     lines: int = 0
 
     @property
-    def totals(self) -> Counts:
-        total = Counts()
+    def totals(self) -> CoverageCounts:
+        total = NO_FUNCTIONS
         for module in self.modules:
-            total += module.counts
+            total = add(total, module.counts)
         return total
 
     def as_json(self) -> dict[str, Any]:
         """The stable JSON schema (CONVENTIONS.md): totals, then one object per module."""
         return {
-            "totals": self.totals.as_dict(),
-            "modules": [{"module": m.module, "path": m.path, **m.counts.as_dict()} for m in self.modules],
+            "totals": as_dict(self.totals),
+            "modules": [{"module": m.module, "path": m.path, **as_dict(m.counts)} for m in self.modules],
             "errors": [{"path": path, "message": message} for path, message in self.errors],
         }
 

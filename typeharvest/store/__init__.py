@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from typeharvest.store.errors import StoreError
+from typeharvest.store.interface import SQLiteTraceStore, TraceStore
 from typeharvest.store.schema import SCHEMA_VERSION, ensure_database
 from typeharvest.store.writer import write_observations
 
@@ -24,9 +25,11 @@ __all__ = [
     "ENV_VAR",
     "SCHEMA_VERSION",
     "ModuleSummary",
+    "SQLiteTraceStore",
     "StoreError",
     "StoreStats",
     "TraceReader",
+    "TraceStore",
     "ensure_database",
     "resolve_db_path",
     "write_observations",

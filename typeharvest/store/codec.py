@@ -10,26 +10,34 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
-from typeharvest.records import Parameter, ParameterKind
+from typeharvest.records import NOT_OBSERVED, Parameter, ParameterKind
 
 _SEPARATORS = (",", ":")
 
 
-def encode_arg_types(arg_types: Sequence[str]) -> str:
-    """Spell argument types canonically, so equal tuples collide in the UNIQUE key and add up."""
-    return json.dumps(list(arg_types), ensure_ascii=False, separators=_SEPARATORS)
+def encode_arg_types(parameters: Sequence[Parameter], arg_types: Sequence[str]) -> str:
+    """Spell argument types as ``{name: type}`` in parameter order, canonically.
+
+    Keyed by name so a row stays meaningful after the function's parameters change (its observations
+    are then stale, but an old type is never read as the type of another parameter).
+    """
+    return json.dumps(
+        {parameter.name: type_ for parameter, type_ in zip(parameters, arg_types, strict=False)},
+        ensure_ascii=False,
+        separators=_SEPARATORS,
+    )
 
 
-def decode_arg_types(text: str) -> tuple[str, ...]:
-    """Read back what ``encode_arg_types`` wrote, as the tuple ``Signature.arg_types`` expects.
+def decode_arg_types(text: str, parameters: Sequence[Parameter]) -> tuple[str, ...]:
+    """The types of ``parameters`` (the function's current ones) from ``encode_arg_types`` output.
 
-    Raises ``ValueError`` when the text is not a JSON list of strings, so a damaged row is reported
-    rather than turned into nonsense annotations.
+    A parameter the row does not name gets ``NOT_OBSERVED``. Raises ``ValueError`` when the text is not
+    a JSON object of strings, so a damaged row is reported rather than turned into nonsense annotations.
     """
     value = json.loads(text)
-    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
-        raise ValueError(f"expected a JSON list of strings, got {text!r}")
-    return tuple(value)
+    if not isinstance(value, dict) or not all(isinstance(item, str) for item in value.values()):
+        raise ValueError(f"expected a JSON object of type strings, got {text!r}")
+    return tuple(value.get(parameter.name, NOT_OBSERVED) for parameter in parameters)
 
 
 def encode_parameters(parameters: Sequence[Parameter]) -> str:

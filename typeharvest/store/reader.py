@@ -51,6 +51,11 @@ class StoreStats:
     size_bytes: int
     path: str
     schema_version: int
+    stale_signatures: int = 0
+    oldest_seen: float | None = None
+    newest_seen: float | None = None
+    writers: int = 0
+    shards_merged: int = 0
 
 
 _MODULES = """
@@ -66,10 +71,10 @@ ORDER BY f.module
 
 _OBSERVATIONS = """
 SELECT
-    f.id AS function_id, f.module, f.qualname, f.filename, f.firstlineno, f.kind, f.parameters,
+    f.id AS function_id, f.module, f.qualname, f.filename, f.firstlineno, f.kind, f.parameters, f.code_hash,
     s.arg_types, s.return_type, s.yield_type, s.calls, s.first_seen, s.last_seen
 FROM functions AS f JOIN signatures AS s ON s.function_id = f.id
-WHERE f.module = ?
+WHERE f.module = ? AND (? OR s.code_hash = f.code_hash)
 ORDER BY f.firstlineno, f.qualname, s.calls DESC, s.id
 """
 
@@ -81,7 +86,13 @@ SELECT
     (SELECT count(*) FROM signatures) AS signatures,
     (SELECT coalesce(sum(calls), 0) FROM signatures) AS calls,
     (SELECT count(DISTINCT module) FROM functions) AS modules,
-    (SELECT version FROM schema_version) AS schema_version
+    (SELECT version FROM schema_version) AS schema_version,
+    (SELECT count(*) FROM signatures AS s JOIN functions AS f ON f.id = s.function_id
+        WHERE s.code_hash != f.code_hash) AS stale_signatures,
+    (SELECT min(first_seen) FROM signatures) AS oldest_seen,
+    (SELECT max(last_seen) FROM signatures) AS newest_seen,
+    (SELECT count(*) FROM writers) AS writers,
+    (SELECT count(*) FROM shards) AS shards_merged
 """
 
 
@@ -139,8 +150,11 @@ class TraceReader:
             (row,) = self._db.query(_HAS_MODULE, [module])
             return bool(row["found"])
 
-    def observations(self, module: str) -> list[Observation]:
-        """Rebuild every observation of ``module`` as ``typeharvest.records`` dataclasses.
+    def observations(self, module: str, *, include_stale: bool = False) -> list[Observation]:
+        """Rebuild the observations of ``module`` as ``typeharvest.records`` dataclasses.
+
+        Only those made against each function's current code, unless ``include_stale``: when a
+        function's code changes, what was seen of the old code is kept but no longer describes it.
 
         Ordered by the function's first line (then qualified name), and within a function by calls,
         most frequent first: the order the annotator walks a source file and weighs types in.
@@ -150,7 +164,7 @@ class TraceReader:
         functions: dict[int, FunctionInfo] = {}
         result: list[Observation] = []
         with self._snapshot():
-            for row in self._db.query(_OBSERVATIONS, [module]):
+            for row in self._db.query(_OBSERVATIONS, [module, include_stale]):
                 try:
                     function = functions.get(row["function_id"])
                     if function is None:
@@ -160,7 +174,7 @@ class TraceReader:
                         Observation(
                             function=function,
                             signature=Signature(
-                                arg_types=decode_arg_types(row["arg_types"]),
+                                arg_types=decode_arg_types(row["arg_types"], function.parameters),
                                 return_type=str(row["return_type"]),
                                 yield_type=str(row["yield_type"]),
                             ),
@@ -192,6 +206,11 @@ class TraceReader:
             size_bytes=os.path.getsize(self.path),
             path=self.path,
             schema_version=int(totals["schema_version"]),
+            stale_signatures=int(totals["stale_signatures"]),
+            oldest_seen=totals["oldest_seen"],
+            newest_seen=totals["newest_seen"],
+            writers=int(totals["writers"]),
+            shards_merged=int(totals["shards_merged"]),
         )
 
     @staticmethod
@@ -204,6 +223,7 @@ class TraceReader:
             firstlineno=int(row["firstlineno"]),
             kind=FunctionKind(row["kind"]),
             parameters=decode_parameters(row["parameters"]),
+            code_hash=str(row["code_hash"]),
         )
 
     @contextlib.contextmanager

@@ -22,12 +22,13 @@ from __future__ import annotations
 import os
 import sqlite3
 import stat
+import uuid
 from pathlib import Path
 
 from typeharvest.store.errors import StoreError
 
 #: Bumped whenever the tables change shape; a file with a higher number is refused, never guessed at.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 3
 
 #: Stored with ``PRAGMA application_id`` (bytes 68-71 of the file): ASCII ``TyHv``. It is what tells a
 #: typeharvest database from any other SQLite file before anything is written.
@@ -54,6 +55,12 @@ DDL: tuple[str, ...] = (
     )
     """,
     """
+    CREATE TABLE meta (
+        key TEXT PRIMARY KEY,  -- 'database_id': a random id, how merges recognise a shard seen before
+        value TEXT NOT NULL
+    )
+    """,
+    """
     CREATE TABLE functions (
         id INTEGER PRIMARY KEY,
         module TEXT NOT NULL,
@@ -62,20 +69,34 @@ DDL: tuple[str, ...] = (
         firstlineno INTEGER NOT NULL,
         kind TEXT NOT NULL,
         parameters TEXT NOT NULL,  -- JSON [[name, kind], ...]
+        code_hash TEXT NOT NULL DEFAULT '',  -- of the code most recently seen: other rows are stale
         UNIQUE (module, qualname)
+    )
+    """,
+    """
+    CREATE TABLE writers (
+        id INTEGER PRIMARY KEY,
+        host TEXT NOT NULL,
+        pid INTEGER NOT NULL,
+        source TEXT NOT NULL,  -- run, pytest, django, wsgi, asgi, api, monkeytype, ...
+        first_flush REAL NOT NULL,
+        last_flush REAL NOT NULL,
+        UNIQUE (host, pid, source)
     )
     """,
     """
     CREATE TABLE signatures (
         id INTEGER PRIMARY KEY,
         function_id INTEGER NOT NULL REFERENCES functions (id),
-        arg_types TEXT NOT NULL,  -- JSON list of type strings, aligned with functions.parameters
+        code_hash TEXT NOT NULL,  -- the code this was observed against
+        arg_types TEXT NOT NULL,  -- JSON {parameter name: type string}, in parameter order
         return_type TEXT NOT NULL,  -- '' when not observed
         yield_type TEXT NOT NULL,  -- '' when not observed
         calls INTEGER NOT NULL,
         first_seen REAL NOT NULL,  -- Unix seconds
         last_seen REAL NOT NULL,
-        UNIQUE (function_id, arg_types, return_type, yield_type)
+        writer_id INTEGER REFERENCES writers (id),  -- the last writer that added to this row
+        UNIQUE (function_id, code_hash, arg_types, return_type, yield_type)
     )
     """,
     """
@@ -84,7 +105,45 @@ DDL: tuple[str, ...] = (
         count INTEGER NOT NULL
     )
     """,
+    """
+    CREATE TABLE coverage_snapshots (
+        id INTEGER PRIMARY KEY,
+        taken_at REAL NOT NULL,  -- Unix seconds (a backfilled snapshot: its commit's time)
+        commit_sha TEXT,  -- NULL outside a git repository
+        branch TEXT,
+        root TEXT NOT NULL,  -- what was scanned
+        functions INTEGER NOT NULL,
+        full INTEGER NOT NULL,
+        partial INTEGER NOT NULL,
+        untyped INTEGER NOT NULL
+    )
+    """,
+    """
+    CREATE TABLE coverage_modules (
+        snapshot_id INTEGER NOT NULL REFERENCES coverage_snapshots (id),
+        module TEXT NOT NULL,
+        path TEXT NOT NULL,
+        functions INTEGER NOT NULL,
+        full INTEGER NOT NULL,
+        partial INTEGER NOT NULL,
+        untyped INTEGER NOT NULL,
+        PRIMARY KEY (snapshot_id, module)
+    )
+    """,
+    """
+    CREATE TABLE shards (
+        database_id TEXT PRIMARY KEY,  -- a database merged into this one, never to be added twice
+        path TEXT NOT NULL,
+        merged_at REAL NOT NULL
+    )
+    """,
 )
+
+
+def table_ddl(table: str) -> str:
+    """The CREATE statement of one table of the current schema (migrations build on it)."""
+    (statement,) = [ddl for ddl in DDL if f"CREATE TABLE {table} (" in ddl]
+    return statement
 
 
 def connect(path: str | os.PathLike[str], *, create: bool) -> sqlite3.Connection:
@@ -177,6 +236,9 @@ def _create(shown: str) -> sqlite3.Connection:
                 for statement in DDL:
                     connection.execute(statement)
                 connection.execute("INSERT INTO schema_version (version) VALUES (?)", (SCHEMA_VERSION,))
+                connection.execute(
+                    "INSERT INTO meta (key, value) VALUES ('database_id', ?)", (uuid.uuid4().hex,)
+                )
                 connection.execute("COMMIT")
             else:
                 connection.execute("ROLLBACK")
@@ -215,6 +277,13 @@ def _check_contents(connection: sqlite3.Connection, shown: str) -> None:
             f"(schema {version}, this version reads up to {SCHEMA_VERSION})",
             shown,
         )
+    if version < SCHEMA_VERSION:
+        from typeharvest.store.migrations import migrate
+
+        try:
+            migrate(connection)
+        except sqlite3.Error as exc:
+            raise translate_error(exc, shown) from exc
 
 
 def _configure(connection: sqlite3.Connection, shown: str) -> None:

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import contextlib
 import os
+import socket
 import sqlite3
+import time
 from collections.abc import Mapping, Sequence
 
 from typeharvest.records import FunctionInfo, Observation
@@ -19,24 +21,40 @@ from typeharvest.store.codec import encode_arg_types, encode_parameters
 from typeharvest.store.schema import connect, translate_error
 
 _UPSERT_FUNCTION = """
-INSERT INTO functions (module, qualname, filename, firstlineno, kind, parameters)
-VALUES (?, ?, ?, ?, ?, ?)
+INSERT INTO functions (module, qualname, filename, firstlineno, kind, parameters, code_hash)
+VALUES (?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (module, qualname) DO UPDATE SET
     filename = excluded.filename,
     firstlineno = excluded.firstlineno,
     kind = excluded.kind,
-    parameters = excluded.parameters
+    parameters = excluded.parameters,
+    code_hash = excluded.code_hash
 """
 
-_FUNCTION_ID = "SELECT id FROM functions WHERE module = ? AND qualname = ?"
+_UPSERT_WRITER = """
+INSERT INTO writers (host, pid, source, first_flush, last_flush) VALUES (?, ?, ?, ?, ?)
+ON CONFLICT (host, pid, source) DO UPDATE SET last_flush = excluded.last_flush
+"""
+
+_WRITER_ID = "SELECT id FROM writers WHERE host = ? AND pid = ? AND source = ?"
+
+_INSERT_FUNCTION_IF_NEW = """
+INSERT INTO functions (module, qualname, filename, firstlineno, kind, parameters, code_hash)
+VALUES (?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (module, qualname) DO NOTHING
+"""
+
+_FUNCTION_ID = "SELECT id, code_hash FROM functions WHERE module = ? AND qualname = ?"
 
 _UPSERT_SIGNATURE = """
-INSERT INTO signatures (function_id, arg_types, return_type, yield_type, calls, first_seen, last_seen)
-VALUES (?, ?, ?, ?, ?, ?, ?)
-ON CONFLICT (function_id, arg_types, return_type, yield_type) DO UPDATE SET
+INSERT INTO signatures
+    (function_id, code_hash, arg_types, return_type, yield_type, calls, first_seen, last_seen, writer_id)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (function_id, code_hash, arg_types, return_type, yield_type) DO UPDATE SET
     calls = calls + excluded.calls,
     first_seen = min(first_seen, excluded.first_seen),
-    last_seen = max(last_seen, excluded.last_seen)
+    last_seen = max(last_seen, excluded.last_seen),
+    writer_id = excluded.writer_id
 """
 
 _UPSERT_ERROR = """
@@ -49,15 +67,23 @@ def write_observations(
     path: str | os.PathLike[str],
     observations: Sequence[Observation],
     errors: Mapping[str, int],
+    *,
+    source: str = "api",
+    describe_functions: bool = True,
 ) -> None:
     """Add observations and tracer-error counts to the database at ``path``, creating it if needed.
 
-    ``functools.partial(write_observations, path)`` is an ``ObservationSink``: this is what the tracer
-    calls to flush. Everything given is added in one transaction: call counts and error counts add up
-    (also when the same function and signature appear twice in one batch), first/last seen widen, and a
-    function's filename, line, kind and parameters become the ones given last, since they describe the
-    code as it is now. Error kinds with a zero count are ignored, and a call with nothing to write
-    returns without touching (or creating) the file, so an idle process leaves no trace on disk.
+    ``functools.partial(write_observations, path, source="django")`` is an ``ObservationSink``: this is
+    what the tracer calls to flush. The rows remember the writer: this host, this process (read at each
+    write, so a forked child is itself) and ``source``, the integration that traced. An importer of
+    foreign data passes ``describe_functions=False``: it then adds to functions as they are described
+    already (and to their current code) rather than overwriting what a tracer recorded.
+
+    Everything given is added in one transaction: call counts and error counts add up (also when the same
+    function and signature appear twice in one batch), first/last seen widen, and a function's filename,
+    line, kind and parameters become the ones given last, since they describe the code as it is now. Error
+    kinds with a zero count are ignored, and a call with nothing to write returns without touching (or
+    creating) the file, so an idle process leaves no trace on disk.
 
     Raises ``StoreError`` (one line, naming the file) if the file cannot be used or stays locked by
     other writers for longer than the busy timeout; nothing of the batch is written then.
@@ -68,7 +94,8 @@ def write_observations(
     connection = connect(path, create=True)
     try:
         connection.execute("BEGIN IMMEDIATE")
-        _add_observations(connection, observations)
+        writer_id = _upsert_writer(connection, source)
+        _add_observations(connection, observations, writer_id, describe_functions)
         connection.executemany(_UPSERT_ERROR, error_counts)
         connection.execute("COMMIT")
     except sqlite3.Error as exc:
@@ -80,39 +107,56 @@ def write_observations(
         connection.close()
 
 
-def _add_observations(connection: sqlite3.Connection, observations: Sequence[Observation]) -> None:
+def _upsert_writer(connection: sqlite3.Connection, source: str) -> int:
+    identity = (socket.gethostname(), os.getpid(), source)
+    now = time.time()
+    connection.execute(_UPSERT_WRITER, (*identity, now, now))
+    (writer_id,) = connection.execute(_WRITER_ID, identity).fetchone()
+    return int(writer_id)
+
+
+def _add_observations(
+    connection: sqlite3.Connection,
+    observations: Sequence[Observation],
+    writer_id: int | None,
+    describe_functions: bool,
+) -> None:
     """Upsert each distinct function description once, then every signature row against its function's id."""
-    written: dict[tuple[str, str], tuple[FunctionInfo, int]] = {}
-    rows: list[tuple[int, str, str, str, int, float, float]] = []
+    written: dict[tuple[str, str], tuple[FunctionInfo, int, str]] = {}
+    rows: list[tuple[int, str, str, str, str, int, float, float, int | None]] = []
     for observation in observations:
         function = observation.function
         key = (function.module, function.qualname)
         previous = written.get(key)
         if previous is not None and previous[0] == function:
-            function_id = previous[1]
+            function_id, code_hash = previous[1], previous[2]
         else:
             # New in this batch, or described differently than earlier in it: the last description wins.
-            function_id = _upsert_function(connection, function)
-            written[key] = (function, function_id)
+            function_id, code_hash = _upsert_function(connection, function, describe_functions)
+            written[key] = (function, function_id, code_hash)
         signature = observation.signature
         rows.append(
             (
                 function_id,
-                encode_arg_types(signature.arg_types),
+                code_hash,
+                encode_arg_types(function.parameters, signature.arg_types),
                 signature.return_type,
                 signature.yield_type,
                 observation.calls,
                 observation.first_seen,
                 observation.last_seen,
+                writer_id,
             )
         )
     connection.executemany(_UPSERT_SIGNATURE, rows)
 
 
-def _upsert_function(connection: sqlite3.Connection, function: FunctionInfo) -> int:
-    """Insert or refresh one function row and return its id (RETURNING needs SQLite 3.35; avoided)."""
+def _upsert_function(
+    connection: sqlite3.Connection, function: FunctionInfo, describe: bool
+) -> tuple[int, str]:
+    """Insert or refresh one function row; return its id and current code hash (no RETURNING: SQLite 3.35)."""
     connection.execute(
-        _UPSERT_FUNCTION,
+        _UPSERT_FUNCTION if describe else _INSERT_FUNCTION_IF_NEW,
         (
             function.module,
             function.qualname,
@@ -120,7 +164,8 @@ def _upsert_function(connection: sqlite3.Connection, function: FunctionInfo) -> 
             function.firstlineno,
             function.kind.value,
             encode_parameters(function.parameters),
+            function.code_hash,
         ),
     )
-    (function_id,) = connection.execute(_FUNCTION_ID, (function.module, function.qualname)).fetchone()
-    return int(function_id)
+    function_id, code_hash = connection.execute(_FUNCTION_ID, (function.module, function.qualname)).fetchone()
+    return int(function_id), str(code_hash)

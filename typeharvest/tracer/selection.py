@@ -7,7 +7,9 @@ it runs once per function for the life of the process.
 from __future__ import annotations
 
 import gc
+import hashlib
 import inspect
+import linecache
 import os
 import sys
 import sysconfig
@@ -64,6 +66,7 @@ class CodeSelector:
             firstlineno=code.co_firstlineno,
             kind=function_kind(code),
             parameters=parameters(code),
+            code_hash=code_hash(code),
         )
 
     def _module_name(self, frame_globals: Mapping[str, object]) -> str | None:
@@ -90,6 +93,20 @@ class CodeSelector:
         if path.startswith(self._library_dirs):
             return False
         return not _THIRD_PARTY_DIRS.intersection(Path(path).parts)
+
+
+def code_hash(code: types.CodeType) -> str:
+    """A short digest of the function's source lines, or of its bytecode when the source is unavailable.
+
+    Source rather than bytecode, so that hosts on different Python versions agree on it.
+    """
+    last = max((line for _, _, line in code.co_lines() if line is not None), default=code.co_firstlineno)
+    lines = linecache.getlines(code.co_filename)
+    if lines and last <= len(lines):
+        text = "".join(lines[code.co_firstlineno - 1 : last]).encode("utf-8", "surrogatepass")
+    else:
+        text = code.co_code + "\0".join(code.co_names).encode()
+    return hashlib.blake2b(text, digest_size=8).hexdigest()
 
 
 def function_kind(code: types.CodeType) -> FunctionKind:
