@@ -4,6 +4,7 @@ Each test runs under every backend this interpreter has: sys.setprofile everywhe
 """
 
 import asyncio
+import contextlib
 import json
 import sys
 import threading
@@ -289,3 +290,11 @@ def test_generators_closed_early_are_each_one_call_and_closing_yields_nothing(tr
             with_finally.close()
     assert traced.signatures("countdown") == {(("builtins.int",), NOT_OBSERVED, "builtins.int"): 10}
     assert traced.signatures("guarded") == {(("builtins.int",), NOT_OBSERVED, "builtins.int"): 10}
+
+
+def test_each_raising_call_is_counted_with_its_arguments(traced):
+    with traced:
+        for key in ("a", "b", "c"):
+            with contextlib.suppress(KeyError):
+                fails(key)
+    assert traced.signatures("fails") == {(("builtins.str",), NOT_OBSERVED, NOT_OBSERVED): 3}

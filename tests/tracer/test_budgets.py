@@ -108,3 +108,33 @@ def test_the_buffer_is_capped_between_flushes_and_the_excess_counted(sink):
     tracer.stop()
     assert len(sink.observations) == 2
     assert sink.errors["buffer_full"] == 2
+
+
+def fib(n):
+    return n if n < 2 else fib(n - 1) + fib(n - 2)
+
+
+def test_an_exhausted_recursive_function_still_reports_the_returns_of_its_running_calls(sink):
+    tracer = make_tracer(sink, budget=5)
+    tracer.start()
+    fib(12)
+    tracer.stop()
+    assert {(s.arg_types, s.return_type) for s in sink.signatures("fib")} == {
+        (("builtins.int",), "builtins.int")
+    }
+
+
+def test_rearming_renews_a_quarter_budget_and_only_for_exhausted_functions(sink):
+    tracer = make_tracer(sink, budget=40)
+    tracer.start()
+    for i in range(100):
+        steady(i)  # exhausted after 41 recorded calls
+    for i in range(20):
+        varied(i)  # 20 calls: still spending its first budget
+    tracer.rearm()
+    for i in range(100):
+        steady(i)
+        varied(i)
+    tracer.stop()
+    assert sink.calls("steady") == 41 + 10
+    assert sink.calls("varied") == 41  # the rearm did not restart its count

@@ -7,7 +7,9 @@ work runs ("units" scope) or for the whole run ("process" scope): outside sample
 runs as if no tool were installed. Disarming resets the locations disabled meanwhile, which is why a
 tracer that samples every unit stays armed between units.
 
-``PY_UNWIND`` cannot be disabled per location; it fires only when an exception leaves a frame.
+``PY_UNWIND`` is not used: it cannot be disabled, and Django alone raises hundreds of exceptions per
+request. A recorded call that raised is found out when the next call starts in its frame's place, or when
+tracing stops, and is kept with its arguments and no return type.
 """
 
 from __future__ import annotations
@@ -45,7 +47,6 @@ class MonitoringBackend:
         monitoring.register_callback(self._tool_id, events.PY_START, self._on_start)
         monitoring.register_callback(self._tool_id, events.PY_RETURN, self._on_return)
         monitoring.register_callback(self._tool_id, events.PY_YIELD, self._on_yield)
-        monitoring.register_callback(self._tool_id, events.PY_UNWIND, self._on_unwind)
         if self._tool_id in _used_tool_ids:
             # Freeing a tool id does not forget the locations its last user disabled (before 3.14).
             monitoring.restart_events()
@@ -65,7 +66,6 @@ class MonitoringBackend:
             monitoring.events.PY_START,
             monitoring.events.PY_RETURN,
             monitoring.events.PY_YIELD,
-            monitoring.events.PY_UNWIND,
         ):
             monitoring.register_callback(tool_id, event, None)
         monitoring.free_tool_id(tool_id)
@@ -100,9 +100,7 @@ class MonitoringBackend:
         if self._tool_id is None:
             return
         events = sys.monitoring.events
-        sys.monitoring.set_events(
-            self._tool_id, events.PY_START | events.PY_RETURN | events.PY_YIELD | events.PY_UNWIND
-        )
+        sys.monitoring.set_events(self._tool_id, events.PY_START | events.PY_RETURN | events.PY_YIELD)
         self._armed = True
 
     def _disarm(self) -> None:
@@ -139,7 +137,9 @@ class MonitoringBackend:
             frame = sys._getframe(1)
             if recorder.has_pending(frame):
                 recorder.returned(code, frame, value)
-            elif entry.exhausted:
+            elif entry.exhausted and not entry.running:
+                # Not while a recorded call of it is still running (an outer level of a recursion, another
+                # thread): disabling this location would hide that call's return.
                 return sys.monitoring.DISABLE
         except Exception as exc:
             if raised_by_program(exc):
@@ -156,21 +156,15 @@ class MonitoringBackend:
             frame = sys._getframe(1)
             if recorder.has_pending(frame):
                 recorder.yielded(code, frame, value)
-            elif entry.exhausted:
+            elif entry.exhausted and not entry.running:
+                # Not while a recorded call of it is still running (an outer level of a recursion, another
+                # thread): disabling this location would hide that call's return.
                 return sys.monitoring.DISABLE
         except Exception as exc:
             if raised_by_program(exc):
                 raise
             self._recorder.error(exc)
         return None
-
-    def _on_unwind(self, code: types.CodeType, offset: int, exception: BaseException) -> Any:
-        try:
-            self._recorder.unwound(code, sys._getframe(1))
-        except Exception as exc:
-            if raised_by_program(exc):
-                raise
-            self._recorder.error(exc)
 
 
 def _claim_tool_id() -> int:

@@ -51,6 +51,7 @@ class CodeEntry:
     unwraps_yields: bool = False
     exhausted: bool = False
     since_new: int = 0  # recorded calls in a row that showed no new signature
+    running: int = 0  # recorded calls started and not yet finished (recursion, threads, suspended generators)
     seen: set[_SignatureKey] = field(default_factory=set)
     tallies: dict[_SignatureKey, _Tally] = field(default_factory=dict)
 
@@ -112,15 +113,18 @@ class Recorder:
         frame_locals = frame.f_locals
         name_of = self._namer.name_of
         arg_types = tuple(
-            name_of(frame_locals[name]) if name in frame_locals else NOT_OBSERVED
-            for name in entry.parameter_names
+            [
+                name_of(frame_locals[name]) if name in frame_locals else NOT_OBSERVED
+                for name in entry.parameter_names
+            ]
         )
         stale = self._pending.get(id(frame))
         if stale is not None:
-            # A frame at this address is starting, so the call we had there ended without telling us: a
-            # generator closed at a plain yield (3.13 does not run its frame to close it) or dropped.
+            # A frame at this address is starting, so the call we had there ended without telling us: it
+            # raised, or it is a generator that was closed or dropped.
             self._tally(stale, NOT_OBSERVED)
         self._pending[id(frame)] = _PendingCall(entry, arg_types, set() if entry.records_yields else None)
+        entry.running += 1
         self.busy_ns += time.perf_counter_ns() - began
 
     def any_pending(self) -> bool:
@@ -178,10 +182,16 @@ class Recorder:
         self._errors[type(exc).__name__] += 1
 
     def rearm(self) -> None:
-        """Give every exhausted function a new budget, so that types that appear later are seen too."""
+        """Give every exhausted function a quarter of a budget more, so types that appear later are seen too.
+
+        Functions still spending their first budget keep counting: at a low sampling rate they would
+        otherwise never get there, and every sampled unit would keep paying for them.
+        """
+        renewal = max(1, self.config.budget // 4)
         for entry in list(self._entries.values()):
-            entry.exhausted = False
-            entry.since_new = 0
+            if entry.exhausted:
+                entry.exhausted = False
+                entry.since_new = max(0, self.config.budget - renewal)
 
     def finish_pending(self) -> None:
         """Tally calls still running when tracing stops (an abandoned generator, the caller of ``stop``)."""
@@ -197,6 +207,7 @@ class Recorder:
         self._buffered = 0
         for entry in list(self._entries.values()):
             entry.tallies = {}
+            entry.running = 0
 
     def drain(self) -> tuple[list[Observation], dict[str, int]]:
         """Hand over everything aggregated so far and start afresh."""
@@ -228,6 +239,7 @@ class Recorder:
         entry = call.entry
         config = self.config
         with self._lock:
+            entry.running = max(0, entry.running - 1)
             if key in entry.seen:
                 entry.since_new += 1
                 if config.budget and entry.since_new >= config.budget:
