@@ -66,7 +66,7 @@ def test_the_call_traces_become_counted_signatures(monkeytype_db, tmp_path):
         (rows,) = connection.execute("SELECT count(*) FROM monkeytype_call_traces").fetchone()
     db = tmp_path / "th.sqlite3"
     result = import_monkeytype(monkeytype_db / "monkeytype.sqlite3", db)
-    assert result.calls == rows == 6
+    assert result.calls == rows >= 6  # MonkeyType on 3.13 also logs some generator resumptions
     assert result.skipped_rows == 0
     with TraceReader(db) as reader:
         seen = {(o.function.qualname, o.signature, o.calls) for o in reader.observations("work")}
@@ -75,8 +75,18 @@ def test_the_call_traces_become_counted_signatures(monkeytype_db, tmp_path):
         (("builtins.int", "builtins.NoneType"), "builtins.list[builtins.NoneType | builtins.int]", 3),
         (("builtins.str", "builtins.float"), "builtins.list[builtins.float | builtins.str]", 1),
     }
-    (countdown,) = [s for name, s, _ in seen if name == "countdown"]
-    assert countdown.yield_type == "builtins.str"
+    countdown = {s.yield_type for name, s, _ in seen if name == "countdown"}
+    assert countdown == ({"builtins.str"} if monkeytype_records_yields(monkeytype_db) else {""})
+
+
+def monkeytype_records_yields(folder):
+    """MonkeyType loses every generator's yield type on Python 3.13 (its issue #353)."""
+    with sqlite3.connect(folder / "monkeytype.sqlite3") as connection:
+        rows = connection.execute(
+            "SELECT count(*) FROM monkeytype_call_traces"
+            " WHERE qualname = 'countdown' AND yield_type IS NOT NULL"
+        ).fetchone()
+    return rows[0] > 0
 
 
 def test_imported_traces_annotate_like_our_own(monkeytype_db, tmp_path):
@@ -88,7 +98,10 @@ def test_imported_traces_annotate_like_our_own(monkeytype_db, tmp_path):
     lines = stub.splitlines()
     assert "def pair(a: int | str, b: float | None = None) -> list[float | str | None]: ..." in lines
     assert "def lengths(words: list[str]) -> dict[str, int]: ..." in lines
-    assert "def countdown(n: int) -> Iterator[str]: ..." in lines
+    if monkeytype_records_yields(monkeytype_db):
+        assert "def countdown(n: int) -> Iterator[str]: ..." in lines
+    else:
+        assert "def countdown(n: int) -> Generator[Incomplete]: ..." in lines  # stubgen's guess stays
 
 
 def test_monkeytype_json_types_are_spelled_as_typeharvest_spells_them():
