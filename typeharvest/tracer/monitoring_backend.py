@@ -17,6 +17,7 @@ from __future__ import annotations
 import sys
 import threading
 import types
+from collections.abc import Callable
 from typing import Any
 
 from typeharvest.tracer.errors import raised_by_program
@@ -129,33 +130,26 @@ class MonitoringBackend:
         return None
 
     def _on_return(self, code: types.CodeType, offset: int, value: object) -> Any:
-        try:
-            recorder = self._recorder
-            entry = recorder.known_entry(code)
-            if entry is None or entry.info is None:
-                return sys.monitoring.DISABLE
-            frame = sys._getframe(1)
-            if recorder.has_pending(frame):
-                recorder.returned(code, frame, value)
-            elif entry.exhausted and not entry.running:
-                # Not while a recorded call of it is still running (an outer level of a recursion, another
-                # thread): disabling this location would hide that call's return.
-                return sys.monitoring.DISABLE
-        except Exception as exc:
-            if raised_by_program(exc):
-                raise
-            self._recorder.error(exc)
-        return None
+        return self._on_leave(code, value, self._recorder.returned)
 
     def _on_yield(self, code: types.CodeType, offset: int, value: object) -> Any:
+        return self._on_leave(code, value, self._recorder.yielded)
+
+    def _on_leave(
+        self,
+        code: types.CodeType,
+        value: object,
+        record: Callable[[types.CodeType, types.FrameType, object], None],
+    ) -> Any:
+        """A traced function returns or yields: record it if its call is recorded, else maybe switch off."""
         try:
             recorder = self._recorder
             entry = recorder.known_entry(code)
             if entry is None or entry.info is None:
                 return sys.monitoring.DISABLE
-            frame = sys._getframe(1)
+            frame = sys._getframe(2)  # 0: this method, 1: the callback, 2: the monitored function
             if recorder.has_pending(frame):
-                recorder.yielded(code, frame, value)
+                record(code, frame, value)
             elif entry.exhausted and not entry.running:
                 # Not while a recorded call of it is still running (an outer level of a recursion, another
                 # thread): disabling this location would hide that call's return.
