@@ -136,8 +136,13 @@ class Tracer:
         self._pid = os.getpid()
         self._last_tick_ns = time.perf_counter_ns()
         self._last_rearm = time.monotonic()
+        try:
+            backend.install()
+        except BaseException:
+            with _active_lock:
+                _active = None
+            raise
         self._backend = backend
-        backend.install()
         self._flusher.start()
         atexit.register(self.stop)
 
