@@ -168,3 +168,8 @@ def test_fail_under_exits_2_and_bad_paths_are_one_line_errors(repo, tmp_path_fac
     elsewhere = tmp_path_factory.mktemp("not-a-repository")
     outside = typeharvest("coverage", ".", "--diff-base", "HEAD", cwd=elsewhere)
     assert (outside.returncode, outside.stderr) == (1, f"error: not in a git repository: {elsewhere}\n")
+    foreign = typeharvest("coverage", str(elsewhere), "--diff-base", "HEAD", cwd=repo)
+    assert (foreign.returncode, foreign.stderr) == (
+        1,
+        f"error: not inside the git repository at {repo}: {elsewhere}\n",
+    )

@@ -77,7 +77,10 @@ def measure_at(revision: str, roots: Sequence[Path], exclude: Sequence[str], cwd
     top = repository_root(cwd)
     if top is None:
         raise GitError(f"not in a git repository: {cwd}")
-    prefixes = [PurePosixPath(root.resolve().relative_to(top.resolve()).as_posix()) for root in roots]
+    try:
+        prefixes = [PurePosixPath(root.resolve().relative_to(top.resolve()).as_posix()) for root in roots]
+    except ValueError:
+        raise GitError(f"not inside the git repository at {top}: {' '.join(map(str, roots))}") from None
     listing = run_git(["ls-tree", "-r", "-z", "--name-only", revision, "--", *map(str, prefixes)], top)
     files = [PurePosixPath(name) for name in listing.decode().split("\0") if name]
     every = set(files)
