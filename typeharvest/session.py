@@ -7,7 +7,7 @@ import os
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from typeharvest.store import SQLiteTraceStore, ensure_database, resolve_db_path
+from typeharvest.store import SQLiteTraceStore, TraceStore, ensure_database, resolve_db_path
 from typeharvest.tracer import Tracer, TracerConfig
 
 
@@ -31,7 +31,8 @@ def trace(
     path = resolve_db_path(None if db is None else os.fspath(db))
     ensure_database(path)
     config = TracerConfig(include=tuple(include), root=root, sample_rate=sample_rate, scope="process")
-    tracer = Tracer(SQLiteTraceStore(path).sink(source), config, **settings)
+    store: TraceStore = SQLiteTraceStore(path)
+    tracer = Tracer(store.sink(source), config, **settings)
     tracer.start()
     try:
         yield tracer

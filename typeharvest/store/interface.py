@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Protocol
 
 from typeharvest.records import Observation, ObservationSink
@@ -53,7 +53,7 @@ class SQLiteTraceStore:
 
     def sink(self, source: str) -> ObservationSink:
         """A sink that writes with the standard library only (safe inside production processes)."""
-        return functools.partial(_write, self.path, source=source)
+        return functools.partial(write_observations, self.path, source=source)
 
     def modules(self) -> list[ModuleSummary]:
         """The traced modules with function, signature and call counts."""
@@ -87,7 +87,3 @@ class SQLiteTraceStore:
         from typeharvest.store.maintenance import prune
 
         return prune(self.path, older_than=older_than, stale=stale)
-
-
-def _write(path: str, observations: Sequence[Observation], errors: Mapping[str, int], *, source: str) -> None:
-    write_observations(path, observations, errors, source=source)

@@ -78,7 +78,6 @@ WHERE f.module = ? AND (? OR s.code_hash = f.code_hash)
 ORDER BY f.firstlineno, f.qualname, s.calls DESC, s.id
 """
 
-_HAS_MODULE = "SELECT EXISTS (SELECT 1 FROM functions WHERE module = ?) AS found"
 
 _TOTALS = """
 SELECT
@@ -143,12 +142,6 @@ class TraceReader:
                 )
                 for row in self._db.query(_MODULES)
             ]
-
-    def has_module(self, module: str) -> bool:
-        """Tell whether anything was recorded for ``module``, so a command can name a typo precisely."""
-        with self._snapshot():
-            (row,) = self._db.query(_HAS_MODULE, [module])
-            return bool(row["found"])
 
     def observations(self, module: str, *, include_stale: bool = False) -> list[Observation]:
         """Rebuild the observations of ``module`` as ``typeharvest.records`` dataclasses.
