@@ -132,16 +132,6 @@ def test_modules_are_summarised_with_exact_counts_sorted_by_name(tmp_path: Path)
         ]
 
 
-def test_has_module_matches_whole_module_names_only(tmp_path: Path) -> None:
-    db = tmp_path / "t.sqlite3"
-    write_observations(db, [observation(function("pkg.mod", "f", 1), "int", "int")], {})
-    with TraceReader(db) as reader:
-        assert reader.has_module("pkg.mod")
-        assert not reader.has_module("pkg")
-        assert not reader.has_module("pkg.mo")
-        assert not reader.has_module("pkg.mod.sub")
-
-
 def test_reader_closes_its_connection_on_leaving_the_with_block(tmp_path: Path) -> None:
     db = tmp_path / "t.sqlite3"
     write_observations(db, [observation(function("m", "f", 1), "int", "int")], {})

@@ -22,6 +22,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import stat
+import time
 import uuid
 from pathlib import Path
 
@@ -293,12 +294,32 @@ def _configure(connection: sqlite3.Connection, shown: str) -> None:
     recommends with WAL (a power cut can lose the last transaction, never corrupt the file).
     """
     try:
-        connection.execute("PRAGMA journal_mode = WAL").fetchone()
+        _switch_to_wal(connection)
         connection.execute("PRAGMA synchronous = NORMAL")
         connection.execute("PRAGMA foreign_keys = ON")
         connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     except sqlite3.Error as exc:
         raise translate_error(exc, shown) from exc
+
+
+def _switch_to_wal(connection: sqlite3.Connection) -> None:
+    """Set WAL unless the file already is; retry while other processes hold the file.
+
+    Changing the journal mode needs the file to itself, and SQLite answers "locked" at once, without its
+    busy handler, while other connections (processes creating the same new file) have it open: so wait
+    here, up to the busy timeout. Once one process has switched, the mode is in the file for everyone.
+    """
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            (mode,) = connection.execute("PRAGMA journal_mode").fetchone()
+            if str(mode).lower() != "wal":
+                connection.execute("PRAGMA journal_mode = WAL").fetchone()
+            return
+        except sqlite3.OperationalError as exc:
+            if ("locked" not in str(exc) and "busy" not in str(exc)) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
 
 
 def translate_error(exc: sqlite3.Error, path: str | os.PathLike[str]) -> StoreError:
