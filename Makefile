@@ -1,4 +1,4 @@
-# make demo  — set up .venv and run the example program under tracing, then print its inferred stubs
+# make demo  — set up .venv, run the example program under tracing, annotate a copy of it (mypy-checked)
 # make test  — set up .venv and run the test suite
 # make check — ruff and mypy --strict;  make bench — the benchmarks (ratios, one run)
 # PYTHON=/path/to/python picks the interpreter; VENV=dir the virtualenv (default .venv).
@@ -8,6 +8,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.typeharvest-installed
 DEMO_DB := $(CURDIR)/examples/typeharvest.sqlite3
+DEMO_COPY := $(CURDIR)/examples/annotated
 
 .PHONY: demo test check bench venv clean
 
@@ -29,19 +30,26 @@ endif
 endif
 
 demo: venv
-	@rm -f $(DEMO_DB) $(DEMO_DB)-wal $(DEMO_DB)-shm
+	@rm -rf $(DEMO_DB) $(DEMO_DB)-wal $(DEMO_DB)-shm $(DEMO_COPY)
 	@echo "== Running examples/bookshop under typeharvest ($$($(BIN)/python --version))"
 	cd examples && ../$(BIN)/typeharvest run --db $(DEMO_DB) -m bookshop
 	@echo
 	@echo "== Traced modules"
 	@$(BIN)/typeharvest list-modules --db $(DEMO_DB)
-	@echo "== Stub inferred for bookshop.catalog"
-	@$(BIN)/typeharvest annotate bookshop.catalog --db $(DEMO_DB) --stub --out -
+	@echo "== Typed-function coverage before"
+	@$(BIN)/typeharvest coverage examples/bookshop
+	@echo "== Annotating a copy of bookshop in $(DEMO_COPY) (mypy judges every annotation)"
+	@mkdir -p $(DEMO_COPY) && cp -r examples/bookshop examples/mypy.ini $(DEMO_COPY)/
+	@cd $(DEMO_COPY) && $(CURDIR)/$(BIN)/typeharvest annotate bookshop --db $(DEMO_DB) --src .
 	@echo
-	@echo "== Stub inferred for bookshop.orders"
-	@$(BIN)/typeharvest annotate bookshop.orders --db $(DEMO_DB) --stub --out -
+	@echo "== What changed in bookshop/orders.py"
+	@diff -u examples/bookshop/orders.py $(DEMO_COPY)/bookshop/orders.py || true
 	@echo
-	@echo "== Traces are in $(DEMO_DB)"
+	@echo "== Typed-function coverage after"
+	@$(BIN)/typeharvest coverage $(DEMO_COPY)/bookshop
+	@echo "== Why Catalog.search got its annotation"
+	@cd examples && ../$(BIN)/typeharvest explain bookshop.catalog:Catalog.search --db $(DEMO_DB)
+	@echo "== Traces are in $(DEMO_DB); the annotated copy is in $(DEMO_COPY)"
 
 test: venv
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
@@ -56,4 +64,4 @@ bench: venv
 	@for script in benchmarks/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
 
 clean:
-	rm -rf $(VENV) .venv-* .mypy_cache .pytest_cache .ruff_cache examples/typeharvest.sqlite3*
+	rm -rf $(VENV) .venv-* .mypy_cache .pytest_cache .ruff_cache examples/typeharvest.sqlite3* examples/annotated

@@ -15,6 +15,7 @@ import click
 from typeharvest.store import StoreError, resolve_db_path
 
 if TYPE_CHECKING:
+    from typeharvest.annotator import AnnotateReport, ModuleTraces
     from typeharvest.coverage.report import CoverageReport
     from typeharvest.records import CoverageSnapshot
 
@@ -75,35 +76,188 @@ def run(
 @cli.command()
 @click.argument("modules", nargs=-1, required=True, metavar="MODULE.PATH...")
 @db_option
-@click.option("--stub", is_flag=True, help="Write .pyi stubs (the only mode of this version).")
-@click.option("--out", "out", type=str, default=None, help="Where stubs go; '-' prints them.")
+@click.option(
+    "--src",
+    "src",
+    multiple=True,
+    type=click.Path(path_type=Path, file_okay=False),
+    help="A directory the modules are imported from (repeatable); default: where the traces saw them.",
+)
+@click.option("--stub", is_flag=True, help="Write .pyi stubs instead of annotating the source files.")
+@click.option(
+    "--out", "out", type=str, default=None, help="With --stub: a directory for the stubs; '-' prints them."
+)
+@click.option("--diff", is_flag=True, help="Print a unified diff of the change and write nothing.")
+@click.option("--overwrite-existing", is_flag=True, help="Replace annotations that are already there.")
+@click.option("--min-calls", type=click.IntRange(min=0), default=0, help="Skip functions seen fewer times.")
+@click.option("--no-check", is_flag=True, help="Do not run mypy on the result.")
+@click.option("--python-version", type=str, default=None, metavar="3.X", help="The syntax to write.")
+@click.option(
+    "--generalize-args",
+    is_flag=True,
+    help="A list or set parameter the function only iterates (or len()s, indexes) becomes Iterable etc.",
+)
 @click.option("--include-stale", is_flag=True, help="Also use observations of older versions of the code.")
 def annotate(
-    modules: tuple[str, ...], db: str | None, stub: bool, out: str | None, include_stale: bool
+    modules: tuple[str, ...],
+    db: str | None,
+    src: tuple[Path, ...],
+    stub: bool,
+    out: str | None,
+    diff: bool,
+    overwrite_existing: bool,
+    min_calls: int,
+    no_check: bool,
+    python_version: str | None,
+    generalize_args: bool,
+    include_stale: bool,
 ) -> None:
-    """Turn the traces of MODULE.PATH into type annotations."""
-    from typeharvest.annotator import AnnotatorError, build_stub, find_module_source
+    """Annotate MODULE.PATH (a module, or a package and its sub-modules) with the types its traces saw."""
+    from typeharvest.annotator import AnnotateOptions, AnnotatorError, annotate, write_changes
+
+    if out is not None and not stub:
+        raise UserError("--out is for stubs: add --stub")
+    options = AnnotateOptions(
+        stub=stub,
+        out=Path(out) if out not in (None, "-") else None,
+        overwrite=overwrite_existing,
+        min_calls=min_calls,
+        check=not no_check,
+        generalize_arguments=generalize_args,
+        python_version=_python_version(python_version),
+    )
+    batches = _module_traces(modules, resolve_db_path(db), src, include_stale)
+    try:
+        report = annotate(batches, options)
+        printing = diff or out == "-"
+        if not printing:
+            write_changes(report)
+    except AnnotatorError as exc:
+        raise UserError(str(exc)) from None
+    if not report.changes and report.problems and not report.slots:
+        raise UserError("; ".join(report.problems))
+    if diff:
+        for change in report.changes:
+            click.echo(_unified_diff(change.path, change.before or "", change.after), nl=False)
+    elif out == "-":
+        for change in report.changes:
+            click.echo(change.after, nl=False)
+    _print_annotate_summary(report, err=printing, wrote=not printing)
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
+def _python_version(text: str | None) -> tuple[int, int]:
+    if text is None:
+        return sys.version_info[:2]
+    major, dot, minor = text.partition(".")
+    if not (major == "3" and dot and minor.isdigit()):
+        raise UserError(f"--python-version wants 3.X, not {text!r}")
+    if int(minor) < 9:
+        raise UserError("--python-version must be 3.9 or newer (annotations use list[int])")
+    return 3, int(minor)
+
+
+def _module_traces(
+    modules: Sequence[str], path: Path, src: Sequence[Path], include_stale: bool
+) -> list[ModuleTraces]:
+    """The traced modules named by MODULE.PATH arguments (packages include their sub-modules)."""
+    from typeharvest.annotator import AnnotatorError, ModuleTraces, find_module_source
     from typeharvest.store import TraceReader
 
-    if not stub or out != "-":
-        raise UserError("this version prints stubs only: use --stub --out -")
-    path = resolve_db_path(db)
+    batches: list[ModuleTraces] = []
     try:
         with TraceReader(path) as reader:
-            batches = [
-                (module, reader.observations(module, include_stale=include_stale)) for module in modules
-            ]
-    except StoreError as exc:
+            traced = [summary.module for summary in reader.modules()]
+            for wanted in modules:
+                names = [name for name in traced if name == wanted or name.startswith(wanted + ".")]
+                if not names:
+                    raise UserError(f"no traces for module {wanted!r} in {path}")
+                for name in names:
+                    observations = reader.observations(name, include_stale=include_stale)
+                    if not observations:
+                        continue
+                    source = find_module_source(name, observations[0].function.filename, src)
+                    batches.append(ModuleTraces(name, source, observations))
+    except (StoreError, AnnotatorError) as exc:
         raise UserError(str(exc)) from None
-    for module, observations in batches:
-        if not observations:
-            raise UserError(f"no traces for module {module!r} in {path}")
-    for module, observations in batches:
-        try:
-            source = find_module_source(module, observations[0].function.filename)
-            click.echo(build_stub(module, source, observations), nl=False)
-        except AnnotatorError as exc:
-            raise UserError(str(exc)) from None
+    if not batches:
+        raise UserError(f"no current traces for {', '.join(modules)} in {path} (try --include-stale)")
+    return batches
+
+
+def _unified_diff(path: Path, before: str, after: str) -> str:
+    import difflib
+
+    try:
+        name = str(path.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        name = str(path)
+    lines = difflib.unified_diff(
+        before.splitlines(keepends=True), after.splitlines(keepends=True), f"a/{name}", f"b/{name}"
+    )
+    return "".join(lines)
+
+
+def _print_annotate_summary(report: AnnotateReport, *, err: bool, wrote: bool) -> None:
+    for problem in report.problems:
+        click.echo(f"warning: {problem}", err=True)
+    files = sum(1 for change in report.changes if change.changed)
+    verb = "annotated" if wrote else "would annotate"
+    click.echo(
+        f"{verb} {_count(report.functions, 'function')} ({_count(report.slots, 'annotation')})"
+        f" in {_count(files, 'file')}",
+        err=err,
+    )
+    if not report.checked:
+        click.echo("mypy: not run" + (" (--no-check)" if report.slots else " (nothing to check)"), err=err)
+    else:
+        withdrawn = _count(len(report.withdrawals), "annotation")
+        click.echo(
+            f"mypy: the change adds no error; {withdrawn} withdrawn, {len(report.widenings)} widened", err=err
+        )
+    for widening in report.widenings:
+        click.echo(
+            f"  widened {widening.module}:{widening.qualname} {widening.slot}: {widening.annotation} + None"
+            f" — {widening.reason}",
+            err=err,
+        )
+    for withdrawal in report.withdrawals:
+        click.echo(
+            f"  withdrew {withdrawal.module}:{withdrawal.qualname} {withdrawal.slot}: {withdrawal.annotation}"
+            f" — {withdrawal.reason}",
+            err=err,
+        )
+    for module in report.unresolved:
+        click.echo(f"warning: stub of {module} not written: stubgen's skeleton itself fails mypy", err=True)
+    if wrote:
+        for change in report.changes:
+            if change.changed:
+                click.echo(f"wrote {change.path}", err=err)
+
+
+@cli.command()
+@click.argument("target", metavar="MODULE:QUALNAME")
+@db_option
+@click.option("--src", "src", multiple=True, type=click.Path(path_type=Path, file_okay=False))
+@click.option("--include-stale", is_flag=True, help="Also use observations of older versions of the code.")
+def explain(target: str, db: str | None, src: tuple[Path, ...], include_stale: bool) -> None:
+    """Show the types observed for each parameter of a function and the rule behind each annotation."""
+    from typeharvest.annotator import AnnotatorError, explain_function
+
+    module, colon, qualname = target.partition(":")
+    if not colon or not module or not qualname:
+        raise UserError(f"give MODULE:QUALNAME (e.g. app.views:Cart.total), not {target!r}")
+    batches = _module_traces([module], resolve_db_path(db), src, include_stale)
+    batch = next((b for b in batches if b.module == module), None)
+    if batch is None:
+        raise UserError(f"no traces for module {module!r}")
+    try:
+        click.echo(explain_function(batch, qualname), nl=False)
+    except AnnotatorError as exc:
+        raise UserError(str(exc)) from None
 
 
 @cli.command("list-modules")

@@ -69,6 +69,12 @@ class Signature:
     ``arg_types`` is aligned with ``FunctionInfo.parameters``. ``yield_type`` is a ``" | "``-joined,
     sorted set of the types yielded during the call (``NOT_OBSERVED`` for a plain function or a generator
     that yielded nothing). For a coroutine, ``return_type`` is the type of the awaited result.
+
+    When a method or classmethod returned its own receiver — the very object its first argument was bound
+    to as the call started, not merely one of the same class — ``return_type`` is that type wrapped in
+    ``typeharvest.Self[...]``: ``typeharvest.Self[pkg.mod.Builder]`` for ``return self``,
+    ``typeharvest.Self[builtins.type[pkg.mod.Builder]]`` for ``return cls``. It is what lets an annotator
+    write ``-> Self``, which it may only do when every call of the function returned its receiver.
     """
 
     arg_types: tuple[str, ...]

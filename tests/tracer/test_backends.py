@@ -5,9 +5,13 @@ Each test runs under every backend this interpreter has: sys.setprofile everywhe
 
 import asyncio
 import contextlib
+import gc
 import json
 import sys
 import threading
+import weakref
+from pathlib import Path
+from unittest import mock
 
 import pytest
 
@@ -298,3 +302,150 @@ def test_each_raising_call_is_counted_with_its_arguments(traced):
             with contextlib.suppress(KeyError):
                 fails(key)
     assert traced.signatures("fails") == {(("builtins.str",), NOT_OBSERVED, NOT_OBSERVED): 3}
+
+
+class Builder:
+    def __init__(self):
+        self.parts = []
+
+    def add(self, part):
+        self.parts.append(part)
+        return self
+
+    def copy(self):
+        clone = Builder()
+        clone.parts = list(self.parts)
+        return clone
+
+    def rebound(self, other):
+        self = other
+        return self
+
+    def positional_only(self, /):
+        return self
+
+    def first_of(*args):
+        return args[0]
+
+    @classmethod
+    def create(cls):
+        return cls
+
+    @staticmethod
+    def echo(value):
+        return value
+
+    async def __aenter__(self):
+        return self
+
+    async def __aexit__(self, *exc):
+        return None
+
+    def explode(self):
+        raise ValueError(self)
+
+
+class FancyBuilder(Builder):
+    pass
+
+
+def ident(x):
+    return x
+
+
+SELF = "typeharvest.Self"
+BUILDER = f"{M}.Builder"
+
+
+def test_a_method_returning_its_receiver_is_marked_self(traced):
+    with traced:
+        Builder().add(1).add(2)
+        FancyBuilder().add("x")
+        Builder().positional_only()
+    assert traced.signatures("Builder.add") == {
+        ((BUILDER, "builtins.int"), f"{SELF}[{BUILDER}]", NOT_OBSERVED): 2,
+        ((f"{M}.FancyBuilder", "builtins.str"), f"{SELF}[{M}.FancyBuilder]", NOT_OBSERVED): 1,
+    }
+    assert traced.signatures("Builder.positional_only") == {((BUILDER,), f"{SELF}[{BUILDER}]", ""): 1}
+
+
+def test_a_method_returning_another_instance_of_its_class_is_not_marked(traced):
+    with traced:
+        Builder().copy()
+    assert traced.signatures("Builder.copy") == {((BUILDER,), BUILDER, NOT_OBSERVED): 1}
+
+
+def test_a_classmethod_returning_cls_is_marked_self(traced):
+    with traced:
+        Builder.create()
+        FancyBuilder.create()
+    assert traced.signatures("Builder.create") == {
+        ((f"builtins.type[{BUILDER}]",), f"{SELF}[builtins.type[{BUILDER}]]", NOT_OBSERVED): 1,
+        ((f"builtins.type[{M}.FancyBuilder]",), f"{SELF}[builtins.type[{M}.FancyBuilder]]", ""): 1,
+    }
+
+
+def test_a_function_returning_its_first_argument_is_not_a_method_returning_self(traced):
+    builder = Builder()
+    with traced:
+        ident(builder)
+        Builder.echo(builder)
+        builder.first_of()
+    assert traced.signatures("ident") == {((BUILDER,), BUILDER, NOT_OBSERVED): 1}
+    assert traced.signatures("Builder.echo") == {((BUILDER,), BUILDER, NOT_OBSERVED): 1}
+    assert traced.signatures("Builder.first_of") == {
+        ((f"builtins.tuple[{BUILDER}]",), BUILDER, NOT_OBSERVED): 1
+    }
+
+
+def test_the_receiver_is_the_first_argument_as_the_call_started_not_a_rebound_self(traced):
+    with traced:
+        Builder().rebound(Builder())
+    assert traced.signatures("Builder.rebound") == {((BUILDER, BUILDER), BUILDER, NOT_OBSERVED): 1}
+
+
+async def enter(builder):
+    async with builder as entered:
+        return entered
+
+
+def test_a_coroutine_method_awaiting_to_its_receiver_is_marked_self(traced):
+    with traced:
+        asyncio.run(enter(Builder()))
+    assert traced.signatures("Builder.__aenter__") == {((BUILDER,), f"{SELF}[{BUILDER}]", NOT_OBSERVED): 1}
+
+
+def test_a_call_holds_its_receiver_only_until_it_ends(traced):
+    with traced:
+        builder = Builder().add(1)
+        returned = weakref.ref(builder)
+        del builder
+        gc.collect()
+        assert returned() is None
+        builder = Builder()
+        with contextlib.suppress(ValueError):
+            builder.explode()
+        raised = weakref.ref(builder)
+        del builder
+    gc.collect()
+    assert raised() is None
+    assert traced.signatures("Builder.explode") == {((BUILDER,), NOT_OBSERVED, NOT_OBSERVED): 1}
+
+
+def takes(value):
+    return None
+
+
+def test_mocks_are_recorded_by_their_spec_class_or_not_at_all(traced):
+    with traced:
+        takes(mock.Mock())
+        takes(mock.MagicMock())
+        takes(mock.AsyncMock())
+        takes(mock.sentinel.marker)
+        takes(mock.Mock(spec=Path))
+        takes(mock.create_autospec(Shape, instance=True))
+    assert traced.signatures("takes") == {
+        ((NOT_OBSERVED,), "builtins.NoneType", NOT_OBSERVED): 4,
+        ((TypeNamer().class_name(Path),), "builtins.NoneType", NOT_OBSERVED): 1,
+        ((f"{M}.Shape",), "builtins.NoneType", NOT_OBSERVED): 1,
+    }

@@ -48,6 +48,8 @@ PROBE = textwrap.dedent(
         tracer.start()
         work(queryset)
         work(unevaluated)
+        work([unevaluated, unevaluated])
+        work(tuple([unevaluated] * 8))
         work(evaluated)
         work(gettext_lazy("hello"))
         tracer.stop()
@@ -73,6 +75,8 @@ def test_querysets_and_lazy_objects_are_named_without_running_anything(tmp_path)
     assert report["forced"] == 0
     assert report["types"] == [
         "",  # the unevaluated lazy object: left out rather than forced
+        "builtins.list",  # holding only unevaluated lazy objects: no element type to tell
+        "builtins.tuple",
         "django.contrib.auth.models.User",
         "django.db.models.query.QuerySet[django.contrib.auth.models.User]",
         "django.utils.functional.Promise",

@@ -2,10 +2,14 @@
 
 import collections
 import enum
+import subprocess
+import sys
+from pathlib import Path
+from unittest import mock
 
 import pytest
 
-from typeharvest.tracer.typenames import SAMPLE_SIZE, TypeNamer
+from typeharvest.tracer.typenames import SAMPLE_SIZE, UNKNOWN, TypeNamer, is_staticmethod
 
 M = __name__
 
@@ -179,3 +183,136 @@ def test_a_huge_list_is_named_from_a_bounded_sample_that_spans_it():
 
 def test_nesting_deeper_than_the_depth_limit_is_named_bare():
     assert name([[[[1]]]]) == "builtins.list[builtins.list[builtins.list[builtins.list]]]"
+
+
+class Spec:
+    def method(self, x):
+        return x
+
+
+@pytest.mark.parametrize(
+    "factory",
+    [mock.Mock, mock.MagicMock, mock.NonCallableMock, mock.NonCallableMagicMock, mock.AsyncMock],
+)
+def test_a_mock_without_a_spec_names_no_type(factory):
+    assert name(factory()) == UNKNOWN
+    assert name([factory(), 1]) == "builtins.list[builtins.int]"
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: mock.Mock(spec=Spec),
+        lambda: mock.MagicMock(spec_set=Spec),
+        lambda: mock.Mock(spec=Spec()),
+        lambda: mock.create_autospec(Spec, instance=True),
+        lambda: mock.create_autospec(Spec),
+    ],
+    ids=["spec", "spec_set", "spec_instance", "autospec_instance", "autospec_class"],
+)
+def test_a_mock_with_a_spec_is_named_by_its_spec_class(make):
+    assert name(make()) == f"{M}.Spec"
+
+
+def test_a_mock_specced_from_a_library_class_is_named_as_the_tracer_names_that_class():
+    namer = TypeNamer()
+    assert namer.name_of(mock.Mock(spec=Path)) == namer.class_name(Path)
+    assert "mock" not in namer.class_name(Path)
+
+
+def test_a_mock_specced_from_a_list_of_names_names_no_type():
+    assert name(mock.Mock(spec=["read", "close"])) == UNKNOWN
+
+
+def test_sentinels_name_no_type():
+    assert name(mock.sentinel.token) == UNKNOWN
+    assert name(mock.sentinel) == UNKNOWN
+
+
+class CountingMock(mock.MagicMock):
+    lookups = 0
+
+    def __getattr__(self, attribute):
+        CountingMock.lookups += 1
+        return super().__getattr__(attribute)
+
+
+def test_naming_a_mock_creates_no_child_records_no_call_and_runs_no_getattr():
+    mocks = [
+        mock.Mock(),
+        mock.MagicMock(spec=Spec),
+        mock.create_autospec(Spec, instance=True),
+        mock.AsyncMock(),
+        CountingMock(),
+        CountingMock(spec=Spec),
+    ]
+    children = [dict(m._mock_children) for m in mocks]
+    CountingMock.lookups = 0
+    namer = TypeNamer()
+    for m in mocks:
+        namer.name_of(m)
+        namer.name_of([m, (m,), {"k": m}])
+    assert CountingMock.lookups == 0
+    for m, before in zip(mocks, children, strict=True):
+        assert m._mock_children == before
+        assert m.mock_calls == []
+        assert m.method_calls == []
+
+
+def test_naming_many_mocks_leaves_the_class_cache_bounded():
+    namer = TypeNamer()
+    factories = [mock.Mock, mock.MagicMock, mock.AsyncMock, lambda: mock.NonCallableMock(spec=Spec)]
+    for factory in factories:
+        namer.name_of(factory())
+    size = len(namer._classes)
+    for i in range(10_000):
+        namer.name_of(factories[i % len(factories)]())
+    assert len(namer._classes) == size
+
+
+def test_naming_never_imports_unittest_mock():
+    probe = (
+        "import sys\n"
+        "from typeharvest.tracer.typenames import TypeNamer\n"
+        "TypeNamer().name_of([object(), 1, {'a': (2.0,)}])\n"
+        "print('unittest.mock' in sys.modules)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert result.stdout == "False\n"
+
+
+class Host:
+    @staticmethod
+    def static(x):
+        return x
+
+    @classmethod
+    def klass(cls):
+        return cls
+
+    def method(self):
+        return self
+
+    class Nested:
+        @staticmethod
+        def static(x):
+            return x
+
+
+class LyingHost(metaclass=LyingMeta):
+    @staticmethod
+    def static(x):
+        return x
+
+
+def test_static_methods_are_told_apart_by_their_class_dict_without_running_class_code():
+    namespace = globals()
+    assert is_staticmethod(namespace, "Host.static")
+    assert is_staticmethod(namespace, "Host.Nested.static")
+    assert is_staticmethod(namespace, "LyingHost.static")
+    assert not is_staticmethod(namespace, "Host.klass")
+    assert not is_staticmethod(namespace, "Host.method")
+    assert not is_staticmethod(namespace, "name")
+    assert not is_staticmethod(namespace, "Missing.static")
+    assert not is_staticmethod(namespace, "name.static")
+    assert not is_staticmethod(namespace, "make.<locals>.Local.static")

@@ -1,9 +1,25 @@
-"""The annotator: turns traced signatures into type annotations (stubs now, inline edits next)."""
+"""The annotator: turns traced signatures into annotations, written inline or as stubs, judged by mypy."""
 
 from __future__ import annotations
 
+from typeharvest.annotator.annotate import (
+    AnnotateOptions,
+    AnnotateReport,
+    ModuleTraces,
+    annotate,
+    write_changes,
+)
 from typeharvest.annotator.errors import AnnotatorError
+from typeharvest.annotator.explain import explain_function
 from typeharvest.annotator.sources import find_module_source
-from typeharvest.annotator.stubs import build_stub
 
-__all__ = ["AnnotatorError", "build_stub", "find_module_source"]
+__all__ = [
+    "AnnotateOptions",
+    "AnnotateReport",
+    "AnnotatorError",
+    "ModuleTraces",
+    "annotate",
+    "explain_function",
+    "find_module_source",
+    "write_changes",
+]

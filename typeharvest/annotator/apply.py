@@ -30,6 +30,8 @@ class DefinitionShape:
     receiver: str | None  # the name of ``self``/``cls``, never annotated
     none_defaults: frozenset[str]  # parameters whose default is the literal None
     annotated: frozenset[str]  # slots (parameter names, RETURN) that already carry an annotation
+    parameters: frozenset[str] = frozenset()  # every parameter's name
+    statement: int = 0  # the index of the top-level statement the ``def`` is part of
 
 
 class ScopeStack:
@@ -58,7 +60,7 @@ class ScopeStack:
         return bool(self._scopes) and self._scopes[-1][1]
 
 
-def _shape(node: cst.FunctionDef, in_class: bool) -> DefinitionShape:
+def _shape(node: cst.FunctionDef, in_class: bool, statement: int) -> DefinitionShape:
     decorators = {d.decorator.value if isinstance(d.decorator, cst.Name) else None for d in node.decorators}
     params = node.params
     positional = [*params.posonly_params, *params.params]
@@ -73,16 +75,23 @@ def _shape(node: cst.FunctionDef, in_class: bool) -> DefinitionShape:
     annotated = {p.name.value for p in (*every, *stars) if p.annotation is not None}
     if node.returns is not None:
         annotated.add(RETURN)
-    return DefinitionShape(receiver, none_defaults, frozenset(annotated))
+    names = frozenset(p.name.value for p in (*every, *stars))
+    return DefinitionShape(receiver, none_defaults, frozenset(annotated), names, statement)
 
 
 class ShapeCollector(cst.CSTVisitor):
     """Reads the shape of every ``def`` in a module, by qualified name."""
 
-    def __init__(self) -> None:
+    def __init__(self, top_level: dict[int, int]) -> None:
         super().__init__()
         self.shapes: dict[str, DefinitionShape] = {}
         self._scope = ScopeStack()
+        self._top_level = top_level  # id(statement) → its index in the module's body
+        self._statement = 0
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        self._statement = self._top_level.get(id(node), self._statement)
+        return super().on_visit(node)
 
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
         self._scope.push(node.name.value, is_class=True)
@@ -93,7 +102,9 @@ class ShapeCollector(cst.CSTVisitor):
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         # @overload variants come before the implementation, the definition the interpreter runs: the last
         # one with a given name wins.
-        self.shapes[self._scope.qualname(node.name.value)] = _shape(node, self._scope.in_class())
+        self.shapes[self._scope.qualname(node.name.value)] = _shape(
+            node, self._scope.in_class(), self._statement
+        )
         self._scope.push(node.name.value, is_class=False)
 
     def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
@@ -102,7 +113,7 @@ class ShapeCollector(cst.CSTVisitor):
 
 def collect_shapes(module: cst.Module) -> dict[str, DefinitionShape]:
     """The shape of each ``def`` of ``module``."""
-    collector = ShapeCollector()
+    collector = ShapeCollector({id(statement): index for index, statement in enumerate(module.body)})
     module.visit(collector)
     return collector.shapes
 

@@ -11,6 +11,7 @@ from typeharvest.annotator.typeexpr import TypeRef, Union
 
 NONE = "builtins.NoneType"
 TUPLE = "builtins.tuple"
+TYPE = "builtins.type"
 
 #: PEP 484's numeric tower: a type checker accepts the key wherever one of the values is expected.
 _WIDER_NUMBERS = {
@@ -20,34 +21,59 @@ _WIDER_NUMBERS = {
 }
 
 
-def merge(unions: Iterable[Union]) -> Union:
-    """One union for all observations: same classes merged element-wise, numbers folded into wider ones."""
+def merge(unions: Iterable[Union], notes: list[str] | None = None) -> Union:
+    """One union for all observations: same classes merged element-wise, numbers folded into wider ones.
+
+    ``notes`` collects a line for each rule that changed something, for ``typeharvest explain``.
+    """
     by_name: dict[str, list[TypeRef]] = {}
     for union in unions:
         for member in union.members:
             by_name.setdefault(member.name, []).append(member)
-    merged = [_merge_class(name, refs) for name, refs in by_name.items()]
+    merged = [_merge_class(name, refs, notes) for name, refs in by_name.items()]
     names = {ref.name for ref in merged}
-    return Union.of(ref for ref in merged if not names.intersection(_WIDER_NUMBERS.get(ref.name, ())))
+    kept: list[TypeRef] = []
+    for ref in merged:
+        wider = [number for number in _WIDER_NUMBERS.get(ref.name, ()) if number in names]
+        if not wider:
+            kept.append(ref)
+        elif notes is not None:
+            notes.append(f"numeric tower: {_short(ref.name)} is accepted as {_short(wider[0])}")
+    return Union.of(kept)
 
 
-def _merge_class(name: str, refs: list[TypeRef]) -> TypeRef:
+def _short(name: str) -> str:
+    return name.removeprefix("builtins.")
+
+
+def _merge_class(name: str, refs: list[TypeRef], notes: list[str] | None = None) -> TypeRef:
     parameterised = [ref for ref in refs if ref.args is not None]
     if not parameterised:
         return TypeRef(name)  # only empty containers were seen
     if name == TUPLE:
-        return _merge_tuples(parameterised)
+        # The empty tuple is ``tuple[()]``: a bare ``tuple`` had items that could not be named (an unknown
+        # item, or past the depth limit), so its length is unknown and the result cannot have a fixed one.
+        any_length = len(parameterised) != len(refs)
+        if notes is not None and any_length:
+            notes.append("a tuple whose items could not be named: the tuple is written with any length")
+        return _merge_tuples(parameterised, any_length)
+    if notes is not None and len(parameterised) != len(refs):
+        notes.append(f"empty {_short(name)} absorbed by the non-empty ones")
     arities = {len(ref.args or ()) for ref in parameterised}
     if len(arities) != 1:
         return TypeRef(name)
+    if name == TYPE:
+        # ``type[int]`` is not a ``type[float]``: the numeric tower is about values, not classes.
+        classes = Union.of(member for ref in parameterised for member in (ref.args or ())[0].members)
+        return TypeRef(name, (classes,))
     return TypeRef(
         name, tuple(merge(column) for column in zip(*(ref.args or () for ref in parameterised), strict=True))
     )
 
 
-def _merge_tuples(refs: list[TypeRef]) -> TypeRef:
+def _merge_tuples(refs: list[TypeRef], any_length: bool = False) -> TypeRef:
     fixed_lengths = {len(ref.args or ()) for ref in refs if not ref.variadic}
-    if len(fixed_lengths) == 1 and not any(ref.variadic for ref in refs):
+    if len(fixed_lengths) == 1 and not any(ref.variadic for ref in refs) and not any_length:
         return TypeRef(
             TUPLE, tuple(merge(column) for column in zip(*(ref.args or () for ref in refs), strict=True))
         )

@@ -3,15 +3,22 @@
 Why a class of its own: the spelling of a name depends on the module it is printed into (a class of that
 module needs no import; two classes called ``User`` from different modules cannot both be imported as
 ``User``), so rendering is done for one target module at a time.
+
+In a source file (not a stub) an annotation is evaluated when its ``def`` runs, so a name that is only
+imported for annotations would be a new run-time import, and a new import can create an import cycle. Such
+names are imported under ``if TYPE_CHECKING:`` instead and the annotation that uses them is written as a
+string; the standard library is imported normally (it cannot import the project back).
 """
 
 from __future__ import annotations
 
 import builtins
-from collections.abc import Mapping
+import sys
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
 from typeharvest.annotator.combine import NONE
+from typeharvest.annotator.signatures import SELF, TYPEVAR
 from typeharvest.annotator.typeexpr import TypeRef, Union
 
 # Classes the interpreter reports as ``builtins.X`` that are not importable under that name.
@@ -51,30 +58,77 @@ class Import:
     name: str | None = None
 
 
+#: The name given to a module's type variable for generic functions (``_T = TypeVar("_T")``).
+TYPEVAR_NAME = "_T"
+
+
 class Renderer:
     """Renders types for annotations in module ``home``.
 
     ``bound`` holds the names ``home`` already binds at top level: the module each was imported from, or
-    None for a name it defines itself.
+    None for a name it defines itself. ``checking_only`` are those of them imported under
+    ``if TYPE_CHECKING:``. With ``source=True`` the annotations are for a ``.py`` file (see the module
+    docstring); otherwise for a stub, where every import is a plain one and nothing is quoted.
     """
 
-    def __init__(self, home: str, bound: Mapping[str, str | None] | None = None) -> None:
+    def __init__(
+        self,
+        home: str,
+        bound: Mapping[str, str | None] | None = None,
+        *,
+        source: bool = False,
+        checking_only: Collection[str] = (),
+        python_version: tuple[int, int] = sys.version_info[:2],
+        postponed: bool = False,
+    ) -> None:
         self.home = home
         self.imports: set[Import] = set()
+        self.checking_imports: set[Import] = set()  # only under ``if TYPE_CHECKING:``
+        self.typevar_used = False
         self._bound: dict[str, str | None] = dict(bound or {})
+        self._checking_only = set(checking_only)
+        self._imported = {name for name, origin in self._bound.items() if origin is not None}
+        self._source = source
+        self._python_version = python_version
+        self._postponed = postponed  # ``from __future__ import annotations``: nothing is evaluated
+        self._late: Collection[str] = ()
+        self._needs_quotes = False
 
     def render(self, union: Union) -> str:
-        """Source text of ``union``, None last, as ``X | Y | None``."""
+        """Source text of ``union``, None last: ``X | Y | None`` (``Optional``/``Union`` before 3.10)."""
         members = [ref for ref in union.members if ref.name != NONE]
         texts = list(dict.fromkeys(self._render_ref(ref) for ref in members))
-        if len(members) != len(union.members):
-            texts.append("None")
-        return " | ".join(texts) if texts else "None"
+        has_none = len(members) != len(union.members)
+        if not texts:
+            return "None"
+        if self._python_version < (3, 10) and (len(texts) > 1 or has_none):
+            if len(texts) == 1:
+                return f"{self._typing('Optional')}[{texts[0]}]"
+            joined = ", ".join([*texts, "None"] if has_none else texts)
+            return f"{self._typing('Union')}[{joined}]"
+        return " | ".join([*texts, "None"] if has_none else texts)
+
+    def annotation(self, union: Union, late: Collection[str] = ()) -> str:
+        """The annotation text for a ``def``, quoted when it names something not bound when the def runs.
+
+        ``late`` are the names of ``home`` that are not yet defined when this ``def`` runs (its own
+        class, classes further down).
+        """
+        self._late, self._needs_quotes = late, False
+        text = self.render(union)
+        quote = self._source and self._needs_quotes and not self._postponed
+        return f'"{text}"' if quote else text
 
     def _render_ref(self, ref: TypeRef) -> str:
         if ref.args is None and ref.name in _UNPARAMETERISED:
-            self.imports.add(Import("typing", "Any"))
-            return _UNPARAMETERISED[ref.name]
+            return _UNPARAMETERISED[ref.name].replace("Any", self._typing("Any"))
+        if ref.name == SELF:
+            module = "typing" if self._python_version >= (3, 11) else "typing_extensions"
+            return self._bind(module, "Self")
+        if ref.name == TYPEVAR:
+            self.typevar_used = True
+            self._typing("TypeVar")
+            return TYPEVAR_NAME
         base = self._class_text(ref)
         if ref.args is None:
             return base
@@ -85,22 +139,24 @@ class Renderer:
             args.append("...")
         return f"{base}[{', '.join(args)}]"
 
+    def _typing(self, name: str) -> str:
+        return self._bind("typing", name)
+
     def _class_text(self, ref: TypeRef) -> str:
         module, qualname = ref.module, ref.qualname
         if module == "builtins":
             if qualname in _BUILTIN_SPELLINGS:
                 source_module, text = _BUILTIN_SPELLINGS[qualname]
                 head, bracket, tail = text.partition("[")
-                if "Any" in tail:
-                    self.imports.add(Import("typing", "Any"))
-                return self._bind(source_module, head) + bracket + tail
+                return self._bind(source_module, head) + bracket + tail.replace("Any", self._typing("Any"))
             if isinstance(getattr(builtins, qualname, None), type):
                 return qualname
-            self.imports.add(Import("typing", "Any"))
-            return "Any"
-        if module == self.home:
-            return qualname
+            return self._typing("Any")
         first, dot, rest = qualname.partition(".")
+        if module == self.home:
+            if first in self._late:
+                self._needs_quotes = True
+            return qualname
         return self._bind(module, first) + dot + rest
 
     def _bind(self, module: str, name: str) -> str:
@@ -108,7 +164,20 @@ class Renderer:
         if name not in self._bound:
             self._bound[name] = module
         if self._bound[name] == module:
-            self.imports.add(Import(module, name))
+            if name in self._imported and name not in self._checking_only:
+                return name  # the module imports it at run time already
+            self._need(Import(module, name), name in self._checking_only)
             return name
-        self.imports.add(Import(module))
+        self._need(Import(module), False)
         return f"{module}.{name}"
+
+    def _need(self, wanted: Import, already_checking_only: bool) -> None:
+        deferred = self._source and (
+            already_checking_only or wanted.module.partition(".")[0] not in sys.stdlib_module_names
+        )
+        if deferred:
+            self._needs_quotes = True
+            if not already_checking_only:
+                self.checking_imports.add(wanted)
+        else:
+            self.imports.add(wanted)

@@ -1,9 +1,8 @@
-"""Build the ``.pyi`` stub of a module from its source and its traces.
+"""Stubs (``.pyi``) that describe a whole module, with the traced signatures filled in.
 
-A stub beside a module hides the whole module from a type checker, so it must describe all of it: mypy's
-own ``stubgen`` writes the skeleton (every class, function and variable), then the traced signatures are
-written into it. Annotations the source already has are never replaced; the guesses stubgen made where the
-source had none (a default's type, ``-> None`` for a body without ``return``) give way to what was observed.
+A ``.pyi`` beside a ``.py`` hides the ``.py`` from type checkers, so a stub that only listed the traced
+functions would break every user of the module: the skeleton comes from mypy's ``stubgen`` (or from the
+stub that is already there, which is merged into, never replaced).
 """
 
 from __future__ import annotations
@@ -11,79 +10,56 @@ from __future__ import annotations
 import contextlib
 import io
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Collection
 from pathlib import Path
 
 import libcst as cst
 from libcst.codemod import CodemodContext
-from libcst.codemod.visitors import AddImportsVisitor, RemoveImportsVisitor
+from libcst.codemod.visitors import RemoveImportsVisitor
 
-from typeharvest.annotator.apply import (
-    AnnotationApplier,
-    DefinitionShape,
-    FunctionAnnotations,
-    collect_shapes,
-)
-from typeharvest.annotator.combine import with_none
+from typeharvest.annotator.apply import AnnotationApplier, collect_shapes
 from typeharvest.annotator.errors import AnnotatorError
-from typeharvest.annotator.render import Renderer
-from typeharvest.annotator.signatures import InferredSignature, infer
-from typeharvest.records import FunctionInfo, Observation
+from typeharvest.annotator.inline import Rendering, collect_annotations
+from typeharvest.annotator.layout import add_declarations, add_imports, read_layout
+from typeharvest.annotator.plan import ModulePlan, SlotKey
+from typeharvest.annotator.render import TYPEVAR_NAME, Import, Renderer
 
 
-def build_stub(module: str, source_path: Path, observations: Sequence[Observation]) -> str:
-    """The stub text of ``module`` (whose source is ``source_path``) with its traced signatures."""
-    source = _parse(source_path)
-    shapes = collect_shapes(source)
-    skeleton = cst.parse_module(stubgen_skeleton(source_path))
-    renderer = Renderer(module, _top_level_names(skeleton))
-    annotations = {
-        signature.function.qualname: _render(signature, shapes.get(signature.function.qualname), renderer)
-        for signature in infer_all(observations)
-    }
-    protected = {qualname: shape.annotated for qualname, shape in shapes.items()}
-    annotated = skeleton.visit(AnnotationApplier(annotations, protected))
-    context = CodemodContext()
-    for needed in sorted(renderer.imports):
-        AddImportsVisitor.add_needed_import(context, needed.module, needed.name)
-    with_imports = AddImportsVisitor(context).transform_module(annotated)
-    # stubgen imported what its own guesses needed (``Incomplete``, ``Generator``); drop those that the
-    # traced annotations replaced. An ``import x as x`` re-export is left alone.
-    cleanup = CodemodContext(wrapper=cst.MetadataWrapper(with_imports))
-    for module_name, name in _plain_from_imports(skeleton):
-        RemoveImportsVisitor.remove_unused_import(cleanup, module_name, name)
-    return RemoveImportsVisitor(cleanup).transform_module(with_imports).code
-
-
-def infer_all(observations: Sequence[Observation]) -> list[InferredSignature]:
-    """One inferred signature per function, in order of first appearance."""
-    grouped: dict[FunctionInfo, list[Observation]] = {}
-    for observation in observations:
-        grouped.setdefault(observation.function, []).append(observation)
-    return [infer(function, group) for function, group in grouped.items()]
-
-
-def _render(
-    signature: InferredSignature, shape: DefinitionShape | None, renderer: Renderer
-) -> FunctionAnnotations:
-    parameters: dict[str, str] = {}
-    for name, union in signature.parameters.items():
-        if shape is not None and name == shape.receiver:
-            continue
-        if shape is not None and name in shape.none_defaults:
-            union = with_none(union)
-        parameters[name] = renderer.render(union)
-    returns = renderer.render(signature.returns) if signature.returns is not None else None
-    return FunctionAnnotations(parameters, returns)
-
-
-def _parse(path: Path) -> cst.Module:
+def render_stub(
+    plan: ModulePlan,
+    withdrawn: Collection[SlotKey],
+    *,
+    existing: str | None,
+    overwrite: bool,
+    python_version: tuple[int, int],
+) -> Rendering:
+    """The stub of ``plan``'s module: ``existing`` (or stubgen's skeleton) with the traced signatures."""
     try:
-        return cst.parse_module(path.read_bytes())
-    except OSError as exc:
-        raise AnnotatorError(f"cannot read {path}: {exc.strerror}") from None
+        skeleton = cst.parse_module(existing if existing is not None else stubgen_skeleton(plan.path))
     except cst.ParserSyntaxError as exc:
-        raise AnnotatorError(f"cannot parse {path}: line {exc.raw_line}: {exc.message}") from None
+        raise AnnotatorError(f"cannot parse the stub of {plan.module}: {exc.message}") from None
+    layout = read_layout(skeleton)
+    renderer = Renderer(plan.module, layout.bound, python_version=python_version)
+    # What the source annotates is kept, and so is what a stub that is already there annotates (stubgen's
+    # own guesses, like ``Generator[Incomplete]``, are not worth keeping).
+    kept = collect_shapes(skeleton) if existing is not None else plan.shapes
+    protected = {} if overwrite else {q: shape.annotated for q, shape in kept.items()}
+    annotations, written = collect_annotations(plan, renderer, withdrawn, protected, lambda _: ())
+    applier = AnnotationApplier(annotations, {})
+    tree = skeleton.visit(applier)
+    # Functions nested in functions have no place in a stub.
+    written = {slot: text for slot, text in written.items() if slot[0] in applier.applied}
+    typevar = TYPEVAR_NAME if renderer.typevar_used and TYPEVAR_NAME not in layout.typevars else None
+    needed = set(renderer.imports) | ({Import("typing", "TypeVar")} if typevar else set())
+    tree = add_declarations(add_imports(tree, needed), (), typevar)
+    if existing is None:
+        # stubgen imported what its own guesses needed (``Incomplete``, ``Generator``); drop those that
+        # the traced annotations replaced. An ``import x as x`` re-export is left alone.
+        cleanup = CodemodContext(wrapper=cst.MetadataWrapper(tree))
+        for module_name, name in _plain_from_imports(skeleton):
+            RemoveImportsVisitor.remove_unused_import(cleanup, module_name, name)
+        tree = RemoveImportsVisitor(cleanup).transform_module(tree)
+    return Rendering(tree.code, written)
 
 
 def stubgen_skeleton(source_path: Path) -> str:
@@ -103,38 +79,6 @@ def stubgen_skeleton(source_path: Path) -> str:
         if len(stubs) != 1:
             raise AnnotatorError(f"stubgen wrote no stub for {source_path}")
         return stubs[0].read_text(encoding="utf-8")
-
-
-def _top_level_names(module: cst.Module) -> dict[str, str | None]:
-    """Names a module binds at top level: the module a name was imported from, None if defined here.
-
-    An added import must not shadow any of them (``import a.b`` binds ``a``, from no module of its own).
-    """
-    names: dict[str, str | None] = {}
-    for statement in module.body:
-        if isinstance(statement, (cst.ClassDef, cst.FunctionDef)):
-            names[statement.name.value] = None
-        elif isinstance(statement, cst.SimpleStatementLine):
-            for small in statement.body:
-                if isinstance(small, cst.AnnAssign) and isinstance(small.target, cst.Name):
-                    names[small.target.value] = None
-                elif isinstance(small, cst.Assign):
-                    names.update(
-                        (t.target.value, None) for t in small.targets if isinstance(t.target, cst.Name)
-                    )
-                elif isinstance(small, cst.ImportFrom) and not isinstance(small.names, cst.ImportStar):
-                    source = cst.helpers.get_absolute_module_from_package_for_import(None, small)
-                    for alias in small.names:
-                        names[_bound_name(alias)] = source if alias.asname is None else None
-                elif isinstance(small, cst.Import):
-                    names.update((_bound_name(alias).partition(".")[0], None) for alias in small.names)
-    return names
-
-
-def _bound_name(alias: cst.ImportAlias) -> str:
-    if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
-        return alias.asname.name.value
-    return cst.helpers.get_full_name_for_node_or_raise(alias.name)
 
 
 def _plain_from_imports(module: cst.Module) -> list[tuple[str, str]]:

@@ -45,7 +45,14 @@ class Union:
     @staticmethod
     def of(members: Iterable[TypeRef]) -> Union:
         """A union of TypeRefs, de-duplicated and sorted."""
-        return Union(tuple(sorted(set(members))))
+        return Union(tuple(sorted(set(members), key=_order)))
+
+
+def _order(ref: TypeRef) -> tuple[object, ...]:
+    """The sort key of a TypeRef. Why not the dataclass order: ``list`` (args None) and ``list[int]`` in one
+    union (a list holding ``[]`` and ``[1]``) would compare None with a tuple and raise TypeError."""
+    args = tuple(tuple(_order(member) for member in arg.members) for arg in ref.args or ())
+    return (ref.name, ref.args is not None, args, ref.variadic)
 
 
 class TypeStringError(ValueError):

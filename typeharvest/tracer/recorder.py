@@ -5,6 +5,11 @@ or was unwound by an exception — and the recorder turns them into aggregated s
 with the same types is one entry with a count, so memory grows with the number of *distinct* signatures,
 not with the number of calls, and both are capped.
 
+A method that returns its receiver (``return self``, ``return cls``) has its return type recorded as
+``typeharvest.Self[<type>]``: the annotator may write ``-> Self`` only when the receiver itself came back
+in every call, which the type alone cannot tell. The receiver is the first argument as read when the call
+starts, held only until the call ends, and compared with ``is``.
+
 It also keeps each function's budget: once a function has been recorded ``budget`` times in a row without
 showing a new signature it is *exhausted*, and the backends stop listening to it until ``rearm``.
 """
@@ -24,14 +29,27 @@ from typeharvest.records import (
     FunctionInfo,
     FunctionKind,
     Observation,
+    ParameterKind,
     Signature,
 )
 from typeharvest.tracer.config import TracerConfig
 from typeharvest.tracer.sampling import is_sampled
 from typeharvest.tracer.selection import CodeSelector
-from typeharvest.tracer.typenames import UNION_SEPARATOR, UNKNOWN, TypeNamer, is_async_generator_wrapper
+from typeharvest.tracer.typenames import (
+    UNION_SEPARATOR,
+    UNKNOWN,
+    TypeNamer,
+    is_async_generator_wrapper,
+    is_staticmethod,
+)
 
 _SignatureKey = tuple[tuple[str, ...], str, str]
+
+#: How a return type is marked when the call returned its own receiver.
+SELF_MARK = "typeharvest.Self"
+_POSITIONAL = (ParameterKind.POSITIONAL_ONLY, ParameterKind.POSITIONAL_OR_KEYWORD)
+#: The receiver of a call that has none: never an object the traced program can return.
+_NO_RECEIVER: object = object()
 
 
 @dataclass(slots=True)
@@ -47,6 +65,7 @@ class CodeEntry:
     code: types.CodeType  # held so that id(code) stays unique while the entry exists
     info: FunctionInfo | None
     parameter_names: tuple[str, ...] = ()
+    receiver_name: str | None = None  # the first parameter of a method or classmethod (``self``, ``cls``)
     records_yields: bool = False
     unwraps_yields: bool = False
     exhausted: bool = False
@@ -61,6 +80,7 @@ class _PendingCall:
     entry: CodeEntry
     arg_types: tuple[str, ...]
     yield_types: set[str] | None
+    receiver: object = _NO_RECEIVER  # the first argument as the call started, for ``return self``
 
 
 class Recorder:
@@ -91,6 +111,7 @@ class Recorder:
             entry = CodeEntry(code, info)
             if info is not None:
                 entry.parameter_names = tuple(p.name for p in info.parameters)
+                entry.receiver_name = receiver_name(info, frame.f_globals)
                 entry.records_yields = info.kind in (FunctionKind.GENERATOR, FunctionKind.ASYNC_GENERATOR)
                 entry.unwraps_yields = info.kind is FunctionKind.ASYNC_GENERATOR
             self._entries[id(code)] = entry
@@ -118,12 +139,17 @@ class Recorder:
                 for name in entry.parameter_names
             ]
         )
+        receiver = _NO_RECEIVER
+        if entry.receiver_name is not None:
+            receiver = frame_locals.get(entry.receiver_name, _NO_RECEIVER)
         stale = self._pending.get(id(frame))
         if stale is not None:
             # A frame at this address is starting, so the call we had there ended without telling us: it
             # raised, or it is a generator that was closed or dropped.
             self._tally(stale, NOT_OBSERVED)
-        self._pending[id(frame)] = _PendingCall(entry, arg_types, set() if entry.records_yields else None)
+        self._pending[id(frame)] = _PendingCall(
+            entry, arg_types, set() if entry.records_yields else None, receiver
+        )
         entry.running += 1
         self.busy_ns += time.perf_counter_ns() - began
 
@@ -164,7 +190,10 @@ class Recorder:
         call = self._pending.pop(id(frame), None)
         if call is not None and call.entry.code is code:
             began = time.perf_counter_ns()
-            self._tally(call, self._namer.name_of(value))
+            name = self._namer.name_of(value)
+            if value is call.receiver and name != UNKNOWN:
+                name = f"{SELF_MARK}[{name}]"
+            self._tally(call, name)
             self.busy_ns += time.perf_counter_ns() - began
 
     def unwound(self, code: types.CodeType, frame: types.FrameType) -> None:
@@ -258,3 +287,21 @@ class Recorder:
             else:
                 entry.tallies[key] = _Tally(1, time.time())
                 self._buffered += 1
+
+
+def receiver_name(info: FunctionInfo, namespace: dict[str, object]) -> str | None:
+    """The name of the parameter that receives ``self``/``cls`` in a call of ``info``, or None.
+
+    Why: only a method can return its receiver, and deciding it once per function keeps the per-call cost
+    to one lookup and one ``is``. A method is a function defined in a class body (its qualified name has a
+    dot, and the part before the last is not ``<locals>``) whose first parameter is positional; a
+    ``@staticmethod`` is left out when its class can be found in the module's ``namespace``.
+    """
+    parts = info.qualname.split(".")
+    if len(parts) < 2 or parts[-2] == "<locals>":
+        return None
+    if not info.parameters or info.parameters[0].kind not in _POSITIONAL:
+        return None
+    if is_staticmethod(namespace, info.qualname):
+        return None
+    return info.parameters[0].name

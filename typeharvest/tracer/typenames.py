@@ -12,6 +12,11 @@ optionally parameterised: ``builtins.list[builtins.int | builtins.str]``, ``buil
 sample (empty, or past the depth limit) is named bare: ``builtins.list``. The empty string (``UNKNOWN``)
 means "nothing to say": an unevaluated lazy object, whose type cannot be known without evaluating it.
 
+Test doubles never name a type of their own: a ``unittest.mock`` mock (``Mock``, ``MagicMock``,
+``NonCallableMock``, ``AsyncMock`` and subclasses) is named by its spec class (``Mock(spec=C)``,
+``create_autospec(C)``) or is ``UNKNOWN`` without one, and a ``mock.sentinel`` object is ``UNKNOWN``.
+``unittest.mock`` is never imported here: no mock can exist before it is.
+
 Caches are keyed by ``id(cls)``, never by the class itself: hashing or comparing a class runs its
 metaclass's ``__hash__``/``__eq__``, which may be user code.
 """
@@ -19,14 +24,20 @@ metaclass's ``__hash__``/``__eq__``, which may be user code.
 from __future__ import annotations
 
 import itertools
+import sys
+import types
 from collections import OrderedDict, defaultdict, deque
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Final, cast
 
 _type_module: Final[Callable[[type], object]] = type.__dict__["__module__"].__get__
 _type_qualname: Final[Callable[[type], object]] = type.__dict__["__qualname__"].__get__
 _type_mro: Final[Callable[[type], tuple[type, ...]]] = type.__dict__["__mro__"].__get__
 _type_dict: Final[Callable[[type], dict[str, object]]] = type.__dict__["__dict__"].__get__
+_module_dict: Final[Callable[[types.ModuleType], dict[str, object]]] = vars(types.ModuleType)[
+    "__dict__"
+].__get__
 _object_getattribute: Final = object.__getattribute__
 
 #: How many elements of a container are looked at: a list of a million costs what a list of eight does.
@@ -68,7 +79,12 @@ class TypeNamer:
     def _class(self, cls: type) -> tuple[type, str, _Reader | None]:
         known = self._classes.get(id(cls))
         if known is None:
-            known = self._classes[id(cls)] = (cls, self._compute_class_name(cls), _special_reader(cls))
+            reader = _special_reader(cls)
+            known = (cls, self._compute_class_name(cls), reader)
+            # mock makes a class per instance: caching those would grow without bound (and keep every
+            # mock alive), so they are looked at afresh each time; it only costs test runs.
+            if reader is not _read_mock:
+                self._classes[id(cls)] = known
         return known
 
     def _compute_class_name(self, cls: type) -> str:
@@ -109,6 +125,25 @@ def is_async_generator_wrapper(value: object) -> bool:
     return _type_qualname(cls) == "async_generator_wrapped_value" and _type_module(cls) == "builtins"
 
 
+def is_staticmethod(namespace: dict[str, object], qualname: str) -> bool:
+    """Whether ``qualname`` names a ``@staticmethod`` of a class found in a module's ``namespace``.
+
+    Why: a static method's code object looks like a method's, but its first parameter is no receiver; only
+    the class's own ``__dict__`` tells them apart. The classes are read through ``type``'s C getsets, so no
+    metaclass hook, descriptor or ``__getattr__`` runs. A class that cannot be reached from the module's
+    globals (defined in a function, or not yet bound to its name while its body runs) gives False.
+    """
+    head, *path = qualname.split(".")
+    if not path or "<locals>" in path:
+        return False
+    owner = dict.get(namespace, head)
+    for name in path:
+        if not _is_class(owner):
+            return False
+        owner = _type_dict(cast(type, owner)).get(name)
+    return any(c is staticmethod for c in _type_mro(type(owner)))
+
+
 def _spread(size: int) -> list[int]:
     """Indices of at most SAMPLE_SIZE elements spread evenly over a sequence, first and last included."""
     count = min(size, SAMPLE_SIZE)
@@ -127,7 +162,14 @@ def _read_list(namer: TypeNamer, value: object, depth: int) -> str:
     if size == 0 or depth == 0:
         return "builtins.list"
     sample = [items[i] for i in _spread(size)]
-    return f"builtins.list[{namer._union(sample, depth - 1)}]"
+    return _parameterised("builtins.list", namer._union(sample, depth - 1))
+
+
+def _parameterised(name: str, elements: str, variadic: bool = False) -> str:
+    """``name[elements]``, or the bare name when no element could be named (all unevaluated lazy objects)."""
+    if not elements:
+        return name
+    return f"{name}[{elements}, ...]" if variadic else f"{name}[{elements}]"
 
 
 def _read_tuple(namer: TypeNamer, value: object, depth: int) -> str:
@@ -143,7 +185,7 @@ def _read_tuple(namer: TypeNamer, value: object, depth: int) -> str:
             return "builtins.tuple"
         return f"builtins.tuple[{', '.join(inner)}]"
     sample = [items[i] for i in _spread(size)]
-    return f"builtins.tuple[{namer._union(sample, depth - 1)}, ...]"
+    return _parameterised("builtins.tuple", namer._union(sample, depth - 1), variadic=True)
 
 
 def _iterable_reader(name: str) -> _Reader:
@@ -154,7 +196,7 @@ def _iterable_reader(name: str) -> _Reader:
         if len(items) == 0 or depth == 0:
             return name
         # Iterating a set walks its hash table: no __hash__ or __eq__ of the elements runs.
-        return f"{name}[{namer._union(itertools.islice(items, SAMPLE_SIZE), depth - 1)}]"
+        return _parameterised(name, namer._union(itertools.islice(items, SAMPLE_SIZE), depth - 1))
 
     return read
 
@@ -234,10 +276,106 @@ _SPECIAL_BASES: Final[dict[tuple[str, str], _Reader]] = {
 }
 
 
+def _is_class(value: object) -> bool:
+    """Whether ``value`` is a class, decided from the MRO of its type (``isinstance`` may run user code)."""
+    return any(c is type for c in _type_mro(type(value)))
+
+
+@dataclass(frozen=True, slots=True)
+class _MockClasses:
+    """The classes of the ``unittest.mock`` module object currently in ``sys.modules``."""
+
+    module: object
+    mock: type | None  # NonCallableMock, the base of every mock
+    sentinels: tuple[type, ...]  # _Sentinel, _SentinelObject
+    instance_dict: Callable[[object], object] | None  # the C getter of a mock's instance ``__dict__``
+
+
+_NO_MOCK_CLASSES: Final = _MockClasses(None, None, (), None)
+_mock_classes_seen = _NO_MOCK_CLASSES
+
+
+def _mock_classes() -> _MockClasses:
+    """The mock classes to recognise, found (never imported) in ``sys.modules``; cached per module object.
+
+    Why so roundabout: importing ``unittest.mock`` would cost every production process, and no mock can
+    exist before it is imported. Everything is read through C-level descriptors, so a module replaced by a
+    lazy proxy, or a metaclass overriding attribute access, runs none of its code here.
+    """
+    global _mock_classes_seen
+    module = sys.modules.get("unittest.mock")
+    if module is _mock_classes_seen.module:
+        return _mock_classes_seen
+    if module is None or not any(c is types.ModuleType for c in _type_mro(type(module))):
+        return _NO_MOCK_CLASSES
+    namespace = _module_dict(module)
+    mock, *sentinels = [
+        dict.get(namespace, name) for name in ("NonCallableMock", "_Sentinel", "_SentinelObject")
+    ]
+    if not _is_class(mock):
+        return _NO_MOCK_CLASSES  # still being imported: look again next time
+    mock_class = cast(type, mock)
+    found = _MockClasses(
+        module,
+        mock_class,
+        tuple(cast(type, c) for c in sentinels if _is_class(c)),
+        _instance_dict_getter(mock_class),
+    )
+    _mock_classes_seen = found
+    return found
+
+
+def _instance_dict_getter(cls: type) -> Callable[[object], object] | None:
+    """The C ``__dict__`` getset of ``cls``'s instances (mock's ``Base``), as a function of an instance.
+
+    Why not ``value.__dict__``, ``vars(value)`` or ``object.__getattribute__(value, "__dict__")``: the first
+    two may reach a mock's ``__getattr__``, and all three would run a ``__dict__`` property that a subclass
+    defines. This getset is ``PyObject_GenericGetDict``: it reads the instance's dict and nothing else.
+    (``object`` itself has no ``__dict__`` getset: its instances have no dict.)
+    """
+    for klass in _type_mro(cls):
+        descriptor = _type_dict(klass).get("__dict__")
+        if descriptor is not None:
+            if type(descriptor) is not types.GetSetDescriptorType:
+                return None
+            return cast("Callable[[object], object]", descriptor.__get__)
+    return None
+
+
+def _is_mock_class(cls: type, mocks: _MockClasses) -> bool:
+    """Whether ``cls`` is a mock's class (mock derives a new one for every instance)."""
+    return mocks.mock is not None and any(c is mocks.mock for c in _type_mro(cls))
+
+
+def _read_mock(namer: TypeNamer, value: object, depth: int) -> str:
+    """A mock stands for its spec class, if it was given one; a bare mock says nothing about the type."""
+    mocks = _mock_classes()
+    if mocks.instance_dict is None:
+        return UNKNOWN
+    instance_dict = mocks.instance_dict(value)
+    if type(instance_dict) is not dict:
+        return UNKNOWN
+    spec = dict.get(instance_dict, "_spec_class")
+    if spec is None or not _is_class(spec) or _is_mock_class(cast(type, spec), mocks):
+        return UNKNOWN
+    return namer.class_name(cast(type, spec))
+
+
+def _read_unknown(namer: TypeNamer, value: object, depth: int) -> str:
+    """A value that stands for no type of the program's (``mock.sentinel.x``): nothing to say."""
+    return UNKNOWN
+
+
 def _special_reader(cls: type) -> _Reader | None:
     mro = _type_mro(cls)
     if any(c is type for c in mro):
         return _read_class  # the value is itself a class
+    mocks = _mock_classes()
+    if mocks.mock is not None:
+        if any(c is mocks.mock for c in mro):
+            return _read_mock
+        if any(c is s for c in mro for s in mocks.sentinels):
+            return _read_unknown
     for candidate in mro:
         module, qualname = _type_module(candidate), _type_qualname(candidate)
         if type(module) is not str or type(qualname) is not str:
