@@ -1,6 +1,7 @@
 # make demo  — set up .venv, run the example program under tracing, annotate a copy of it (mypy-checked)
 # make test  — set up .venv and run the test suite
 # make check — ruff and mypy --strict;  make bench — the benchmarks (ratios, one run)
+# make accuracy — typeharvest's annotations against hand-written ones, beside MonkeyType and RightTyper
 # PYTHON=/path/to/python picks the interpreter; VENV=dir the virtualenv (default .venv).
 
 PYTHON ?= $(shell .ci/find-python)
@@ -10,7 +11,7 @@ STAMP := $(VENV)/.typeharvest-installed
 DEMO_DB := $(CURDIR)/examples/typeharvest.sqlite3
 DEMO_COPY := $(CURDIR)/examples/annotated
 
-.PHONY: demo test check bench venv clean
+.PHONY: demo test check bench accuracy venv clean
 
 venv: $(STAMP)
 
@@ -62,6 +63,10 @@ check: venv
 
 bench: venv
 	@for script in benchmarks/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+
+# Downloads three projects from PyPI and runs their test suites under each tool (about 8 minutes).
+accuracy: venv
+	$(BIN)/python benchmarks/accuracy/run.py
 
 clean:
 	rm -rf $(VENV) .venv-* .mypy_cache .pytest_cache .ruff_cache examples/typeharvest.sqlite3* examples/annotated

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
+import click.globals
 
 from typeharvest.store import StoreError, resolve_db_path
 
@@ -59,6 +60,11 @@ def run(
     if module is None and not args:
         raise UserError("give a script to run, or -m MODULE")
     target, program_args = (module, list(args)) if module is not None else (args[0], list(args[1:]))
+    # The program may use click itself: it must not find this command's contexts as its current ones.
+    ours: list[click.Context] = []
+    while (context := click.get_current_context(silent=True)) is not None:
+        ours.append(context)
+        click.globals.pop_context()
     try:
         code = run_program(
             target,
@@ -70,6 +76,9 @@ def run(
         )
     except (ProgramNotFound, StoreError) as exc:
         raise UserError(str(exc)) from None
+    finally:
+        for context in reversed(ours):
+            click.globals.push_context(context)
     sys.exit(code)
 
 
@@ -91,7 +100,13 @@ def run(
 @click.option("--overwrite-existing", is_flag=True, help="Replace annotations that are already there.")
 @click.option("--min-calls", type=click.IntRange(min=0), default=0, help="Skip functions seen fewer times.")
 @click.option("--no-check", is_flag=True, help="Do not run mypy on the result.")
-@click.option("--python-version", type=str, default=None, metavar="3.X", help="The syntax to write.")
+@click.option(
+    "--python-version",
+    type=str,
+    default=None,
+    metavar="3.X",
+    help="The syntax to write (default: the project's mypy python_version or requires-python).",
+)
 @click.option(
     "--generalize-args",
     is_flag=True,
@@ -149,9 +164,9 @@ def _count(number: int, noun: str) -> str:
     return f"{number} {noun}{'' if number == 1 else 's'}"
 
 
-def _python_version(text: str | None) -> tuple[int, int]:
+def _python_version(text: str | None) -> tuple[int, int] | None:
     if text is None:
-        return sys.version_info[:2]
+        return None
     major, dot, minor = text.partition(".")
     if not (major == "3" and dot and minor.isdigit()):
         raise UserError(f"--python-version wants 3.X, not {text!r}")
@@ -220,7 +235,7 @@ def _print_annotate_summary(report: AnnotateReport, *, err: bool, wrote: bool) -
         )
     for widening in report.widenings:
         click.echo(
-            f"  widened {widening.module}:{widening.qualname} {widening.slot}: {widening.annotation} + None"
+            f"  widened {widening.module}:{widening.qualname} {widening.slot}: {widening.annotation}"
             f" — {widening.reason}",
             err=err,
         )

@@ -279,7 +279,7 @@ def generated_module(cases: list[Case]) -> tuple[str, dict[int, int]]:
             lines += [head, *(f"    {line}" for line in body)]
         blocks.append((index, lines))
     header = ["import harvestzoo", "import harvestzoo.testing", "import unittest.mock"]
-    for wanted in sorted(renderer.imports):
+    for wanted in sorted(renderer.imports, key=lambda i: (i.module, i.name or "")):
         header.append(
             f"from {wanted.module} import {wanted.name}" if wanted.name else f"import {wanted.module}"
         )

@@ -532,3 +532,16 @@ def test_a_none_default_that_only_ever_received_none_is_left_out():
     slot = infer(function, [observation], SourceFacts(none_defaults=frozenset({"born"}))).slots["born"]
     assert slot.union is None
     assert slot.rules == ["left out: only the default None was ever seen"]
+
+
+def test_a_list_or_the_empty_tuple_of_a_default_is_a_sequence():
+    function = FunctionInfo(
+        "m", "f", "m.py", 1, FunctionKind.FUNCTION, (Parameter("words", ParameterKind.POSITIONAL_OR_KEYWORD),)
+    )
+    observations = [
+        Observation(function, Signature((text,), "builtins.NoneType"), 1, 1.0, 2.0)
+        for text in ("builtins.list[builtins.str]", "builtins.tuple[()]")
+    ]
+    slot = infer(function, observations).slots["words"]
+    assert Renderer("m").render(slot.union) == "Sequence[str]"
+    assert "a list and the empty tuple: Sequence of the elements" in slot.rules

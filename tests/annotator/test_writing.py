@@ -6,7 +6,7 @@ import stat
 import pytest
 
 from typeharvest.annotator import AnnotatorError
-from typeharvest.annotator.annotate import write_atomically
+from typeharvest.annotator.pipeline import write_atomically
 
 
 def test_a_result_that_does_not_parse_is_refused_and_the_file_is_left_as_it_was(tmp_path):

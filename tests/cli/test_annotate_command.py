@@ -126,9 +126,14 @@ def test_mypy_withdraws_an_annotation_that_a_caller_contradicts_and_adds_no_erro
     pricing = (shop / "shopapp" / "pricing.py").read_text()
     assert "def scale(amount, factor: int = 2) -> int:" in pricing
     assert "def cheapest(prices: list[int]) -> int:" in pricing
+    # First widened to what the caller passes; that breaks `-> int` in scale's body, so it is taken back.
     assert (
-        'withdrew shopapp.pricing:scale amount: int — checkout.py:7: Argument 1 to "scale" has'
+        'widened shopapp.pricing:scale amount: int + str — checkout.py:7: Argument 1 to "scale" has'
         ' incompatible type "str"; expected "int"  [arg-type]'
+    ) not in result.stdout  # reported as withdrawn in the end, not as widened
+    assert (
+        "withdrew shopapp.pricing:scale amount: int | str — widened, it made mypy report pricing.py:2:"
+        ' Incompatible return value type (got "int | str", expected "int")  [return-value]'
     ) in result.stdout
     assert mypy_errors(shop, shop / "shopapp") == before
 
@@ -146,7 +151,7 @@ def test_diff_prints_a_unified_diff_and_writes_nothing(shop, annotate_shop):
     assert result.returncode == 0
     assert result.stdout.startswith("--- a/shopapp/pricing.py\n+++ b/shopapp/pricing.py\n")
     assert "+def cheapest(prices: list[int]) -> int:\n" in result.stdout
-    assert "would annotate 2 functions" in result.stderr
+    assert "would annotate 3 functions" in result.stderr
     assert (shop / "shopapp" / "pricing.py").read_text() == before
 
 
@@ -284,6 +289,10 @@ def test_mypy_runs_with_the_projects_own_configuration(shop, cli):
         assert result.returncode == 0, result.stderr
     assert "def cheapest(prices: list[int]) -> int:" in (shop / "shopapp" / "pricing.py").read_text()
     assert "def cheapest(prices) -> int:" in (strict / "shopapp" / "pricing.py").read_text()
+    assert (
+        "withdrew shopapp.pricing:cheapest prices: list[int] — report.py:5: List item 0 has" in result.stdout
+    )
+    assert "(found by elimination)" in result.stdout
 
 
 def test_generalize_args_widens_a_list_the_function_only_iterates(shop, annotate_shop):
@@ -302,3 +311,22 @@ def test_a_none_that_mypy_finds_but_the_traces_never_saw_widens_the_annotation(s
         'widened shopapp.services:customer_named return: "Customer" + None — services.py:'
     ) in result.stdout
     assert 'Incompatible return value type (got "None", expected "Customer")  [return-value]' in result.stdout
+
+
+def test_before_python_311_self_comes_from_typing_extensions_for_the_type_checker_only(shop, annotate_shop):
+    assert annotate_shop("shopapp.models", "--python-version", "3.10").returncode == 0
+    text = (shop / "shopapp" / "models.py").read_text()
+    assert "if TYPE_CHECKING:\n    from typing_extensions import Self\n" in text
+    assert '    def with_line(self, price: int) -> "Self":' in text
+    imported = subprocess.run([sys.executable, "-c", "import shopapp.models"], cwd=shop, capture_output=True)
+    assert imported.returncode == 0, imported.stderr
+
+
+def test_a_typevar_that_mypy_rejects_gives_way_to_the_observed_types(shop, annotate_shop):
+    result = annotate_shop("shopapp.pricing")
+    assert result.returncode == 0, result.stderr
+    # doubled() returned an int for an int and a str for a str: generic; but `value * 2` needs more than
+    # an unbounded TypeVar offers, so the union of what was seen is written instead.
+    assert "def doubled(value: int | str) -> int | str:" in (shop / "shopapp" / "pricing.py").read_text()
+    assert "withdrew shopapp.pricing:doubled " in result.stdout
+    assert "(the observed types are written instead)" in result.stdout

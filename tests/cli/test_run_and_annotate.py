@@ -180,3 +180,15 @@ def test_bad_arguments_are_one_line_errors(tmp_path):
     assert (no_module.returncode, no_module.stderr) == (1, "error: no module named 'no_such_module_here'\n")
     unknown = typeharvest("frobnicate", cwd=tmp_path)
     assert unknown.returncode == 1 and unknown.stderr.startswith("error: ")
+
+
+def test_a_program_that_uses_click_does_not_see_typeharvests_own_click_context(tmp_path):
+    (tmp_path / "prog.py").write_text(
+        "import click\nprint(click.get_current_context(silent=True))\n"
+        "@click.command()\n@click.option('--n', default=1)\ndef main(n):\n"
+        "    print('n', n, click.get_current_context().parent)\n"
+        "main(['--n', '2'], standalone_mode=False)\n"
+    )
+    result = typeharvest("run", "prog.py", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == ["None", "n 2 None"]

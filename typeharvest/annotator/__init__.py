@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
-from typeharvest.annotator.annotate import (
-    AnnotateOptions,
-    AnnotateReport,
-    ModuleTraces,
-    annotate,
-    write_changes,
-)
 from typeharvest.annotator.errors import AnnotatorError
 from typeharvest.annotator.explain import explain_function
+from typeharvest.annotator.outcome import AnnotateOptions, AnnotateReport, ModuleTraces
+from typeharvest.annotator.pipeline import annotate, write_changes
 from typeharvest.annotator.sources import find_module_source
 
 __all__ = [

@@ -11,6 +11,7 @@ from typeharvest.annotator.typeexpr import TypeRef, Union
 
 NONE = "builtins.NoneType"
 TUPLE = "builtins.tuple"
+LIST = "builtins.list"
 TYPE = "builtins.type"
 
 #: PEP 484's numeric tower: a type checker accepts the key wherever one of the values is expected.
@@ -30,6 +31,10 @@ def merge(unions: Iterable[Union], notes: list[str] | None = None) -> Union:
     for union in unions:
         for member in union.members:
             by_name.setdefault(member.name, []).append(member)
+    if "builtins.object" in by_name:
+        if notes is not None and len(by_name) > 1:
+            notes.append("object accepts every other type observed: object alone")
+        return Union.of([TypeRef("builtins.object")])
     merged = [_merge_class(name, refs, notes) for name, refs in by_name.items()]
     names = {ref.name for ref in merged}
     kept: list[TypeRef] = []
@@ -39,7 +44,20 @@ def merge(unions: Iterable[Union], notes: list[str] | None = None) -> Union:
             kept.append(ref)
         elif notes is not None:
             notes.append(f"numeric tower: {_short(ref.name)} is accepted as {_short(wider[0])}")
-    return Union.of(kept)
+    return _empty_tuple_as_sequence(kept, notes)
+
+
+def _empty_tuple_as_sequence(refs: list[TypeRef], notes: list[str] | None) -> Union:
+    """``list[X] | tuple[()]`` (a list, or the ``()`` of a default) as a person writes it: ``Sequence[X]``."""
+    empty = TypeRef(TUPLE, ())
+    lists = [ref for ref in refs if ref.name == LIST and ref.args]
+    if empty not in refs or not lists:
+        return Union.of(refs)
+    elements = merge(arg for ref in lists for arg in ref.args or ())
+    if notes is not None:
+        notes.append("a list and the empty tuple: Sequence of the elements")
+    sequence = TypeRef("collections.abc.Sequence", (elements,))
+    return Union.of([sequence, *(ref for ref in refs if ref != empty and ref not in lists)])
 
 
 def _short(name: str) -> str:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import time
 
-from typeharvest.annotator.annotate import ModuleTraces
 from typeharvest.annotator.errors import AnnotatorError
 from typeharvest.annotator.hierarchy import ClassHierarchy
+from typeharvest.annotator.outcome import ModuleTraces
 from typeharvest.annotator.plan import plan_module
 from typeharvest.annotator.render import Renderer
 from typeharvest.annotator.signatures import RETURN

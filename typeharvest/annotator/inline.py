@@ -36,16 +36,20 @@ def collect_annotations(
         kept = protected.get(qualname, frozenset())
         parameters: dict[str, str] = {}
         returns: str | None = None
+        # A TypeVar means something only if every slot it stands for is written with it.
+        generic = [name for name, slot in signature.slots.items() if slot.fallback is not None]
+        whole = all(name not in kept and (qualname, name) not in withdrawn for name in generic)
         for name, slot in signature.slots.items():
+            union = slot.union if whole or slot.fallback is None else slot.fallback
             if (
-                slot.union is None
+                union is None
                 or name == shape.receiver
                 or name in kept
                 or (qualname, name) in withdrawn
                 or (name != RETURN and name not in shape.parameters)
             ):
                 continue
-            text = renderer.annotation(slot.union, late_names(shape.statement))
+            text = renderer.annotation(union, late_names(shape.statement))
             written[(qualname, name)] = text
             if name == RETURN:
                 returns = text

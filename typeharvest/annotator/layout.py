@@ -128,7 +128,7 @@ def _import_lines(wanted: Iterable[Import]) -> list[cst.SimpleStatementLine]:
     names: dict[str, list[str]] = {}
     plain: list[str] = []
     # isort's order within a statement: CONSTANTS, then Classes, then functions.
-    for item in sorted(set(wanted), key=lambda i: (i.module, _name_order(i.name or ""), i.name or "")):
+    for item in sorted(set(wanted), key=_import_order):
         if item.name is None:
             plain.append(item.module)
         else:
@@ -143,8 +143,10 @@ def _import_lines(wanted: Iterable[Import]) -> list[cst.SimpleStatementLine]:
     return lines
 
 
-def _name_order(name: str) -> int:
-    return 0 if name.isupper() else 1 if name[:1].isupper() else 2
+def _import_order(item: Import) -> tuple[str, int, str]:
+    """isort's order: by module, then CONSTANTS, Classes and functions (``import m`` first)."""
+    name = item.name or ""
+    return item.module, 0 if not name or name.isupper() else 1 if name[:1].isupper() else 2, name
 
 
 def add_imports(module: cst.Module, needed: Collection[Import]) -> cst.Module:
@@ -166,7 +168,7 @@ def add_imports(module: cst.Module, needed: Collection[Import]) -> cst.Module:
     joining = [item for item in needed if item.name is not None and item.module in existing]
     if joining:
         context = CodemodContext()
-        for item in sorted(joining):
+        for item in sorted(joining, key=_import_order):
             AddImportsVisitor.add_needed_import(context, item.module, item.name)
         module = AddImportsVisitor(context).transform_module(module)
     new = [item for item in needed if item not in joining]
@@ -248,7 +250,7 @@ def add_declarations(
     ``from typing import TYPE_CHECKING, TypeVar`` must already be in the module (the caller adds them
     with the other run-time imports).
     """
-    wanted = sorted(set(checking_imports))
+    wanted = sorted(set(checking_imports), key=_import_order)
     body = list(module.body)
     if wanted:
         block = next((i for i, s in enumerate(body) if _is_type_checking_block(s)), None)

@@ -12,6 +12,7 @@ from typeharvest.annotator.apply import DefinitionShape, collect_shapes
 from typeharvest.annotator.errors import AnnotatorError
 from typeharvest.annotator.hierarchy import ClassHierarchy
 from typeharvest.annotator.signatures import InferredSignature, SourceFacts, infer
+from typeharvest.annotator.typeexpr import TypeStringError
 from typeharvest.annotator.usage import generalize, parameter_needs
 from typeharvest.records import FunctionInfo, Observation
 
@@ -79,7 +80,10 @@ def plan_module(
         # their parameters are the same (types are aligned with parameters).
         function = max(group, key=lambda o: o.last_seen).function
         same = [o for o in group if o.function.parameters == function.parameters]
-        signature = infer(function, same, facts, hierarchy)
+        try:
+            signature = infer(function, same, facts, hierarchy)
+        except TypeStringError as exc:
+            raise AnnotatorError(f"unreadable type in the traces of {module}.{qualname}: {exc}") from None
         generalize(signature, needs.get(qualname, {}))
         signatures.append(signature)
     return ModulePlan(module, path, text, tree, shapes, signatures, skipped)

@@ -49,8 +49,37 @@ _UNPARAMETERISED = {
     "builtins.type": "type[Any]",
 }
 
+# Generic classes of the standard library and how many type parameters they take: a bare ``re.Match``
+# is an error under ``mypy --strict`` (``disallow_any_generics``), ``re.Match[Any]`` is not.
+_GENERIC_ARITY = {
+    "re.Match": 1,
+    "re.Pattern": 1,
+    "collections.deque": 1,
+    "collections.Counter": 1,
+    "collections.OrderedDict": 2,
+    "collections.defaultdict": 2,
+    "collections.ChainMap": 2,
+    "queue.Queue": 1,
+    "queue.SimpleQueue": 1,
+    "asyncio.Future": 1,
+    "asyncio.Task": 1,
+    "asyncio.Queue": 1,
+    "concurrent.futures.Future": 1,
+    "contextvars.ContextVar": 1,
+    "functools.partial": 1,
+    "os.PathLike": 1,
+    "os.DirEntry": 1,
+    "array.array": 1,
+    "weakref.ref": 1,
+    "builtins.enumerate": 1,
+    "builtins.map": 1,
+    "builtins.filter": 1,
+    "builtins.reversed": 1,
+    "builtins.zip": 1,
+}
 
-@dataclass(frozen=True, slots=True, order=True)
+
+@dataclass(frozen=True, slots=True)
 class Import:
     """``from module import name`` when ``name`` is set, else ``import module``."""
 
@@ -130,6 +159,8 @@ class Renderer:
             self._typing("TypeVar")
             return TYPEVAR_NAME
         base = self._class_text(ref)
+        if ref.args is None and ref.name in _GENERIC_ARITY:
+            return f"{base}[{', '.join([self._typing('Any')] * _GENERIC_ARITY[ref.name])}]"
         if ref.args is None:
             return base
         if ref.args == ():

@@ -26,6 +26,7 @@ TYPEVAR = "typing.TypeVar"
 #: Unions of more classes than this collapse into their nearest common base.
 MAX_UNION = 5
 
+_ANY = Union.of([TypeRef("typing.Any")])
 _GENERATOR_KINDS = (FunctionKind.GENERATOR, FunctionKind.ASYNC_GENERATOR)
 #: The return annotations ``Self`` (``return self``) and ``type[Self]`` (``return cls``).
 _SELF = Union.of([TypeRef(SELF)])
@@ -50,6 +51,8 @@ class Slot:
     seen: list[SeenType]
     union: Union | None  # None: left out
     rules: list[str] = field(default_factory=list)
+    #: What to write instead when a generic (TypeVar) annotation is rejected: the plain merged union.
+    fallback: Union | None = None
 
 
 @dataclass(slots=True)
@@ -186,9 +189,16 @@ def _returned_receiver(text: str) -> str | None:
 
 
 def _production_types(union: Union, slot: Slot, hierarchy: ClassHierarchy) -> Union | None:
-    """``union`` with every test-code class replaced by its nearest production base, or None."""
+    """``union`` with every test-code class replaced by its nearest production base, or None; and every
+    class named where it is public (``pathlib.PosixPath``, not ``pathlib._local.PosixPath``)."""
     members: list[TypeRef] = []
     for ref in union.members:
+        public = hierarchy.public_name(ref.name)
+        if public != ref.name:
+            ref = TypeRef(public, ref.args, ref.variadic)
+        if ref.args is None and (count := hierarchy.type_parameters(ref.name)):
+            # The trace cannot see a generic class's parameters; bare, it is an error under --strict.
+            ref = TypeRef(ref.name, (_ANY,) * count)
         if is_test_type(ref.name):
             base = hierarchy.production_base(ref.name)
             if base is None:
@@ -305,13 +315,15 @@ def _generic(
             for o in returns
             if index < len(o.signature.arg_types)
         }
-        if len(pairs) > 1 and all(argument == returned for argument, returned in pairs):
+        # Over different classes, not one container with different contents (a list filled in place).
+        classes = {parse(argument).members[0].name for argument, _ in pairs if argument}
+        if len(classes) > 1 and all(argument == returned for argument, returned in pairs):
             typevar = Union.of([TypeRef(TYPEVAR)])
             rule = (
                 f"returned the type of {parameter.name!r} in every call, over {len(pairs)} types: a TypeVar"
             )
             for slot in (result.slots[parameter.name], result.slots[RETURN]):
-                slot.union = typevar
+                slot.fallback, slot.union = slot.union, typevar
                 slot.rules.append(rule)
             return
 

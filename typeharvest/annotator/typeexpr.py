@@ -14,6 +14,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+_NAME = re.compile(r"[A-Za-z_][^\s\[\],|]*")  # a class name starts like an identifier (``method-wrapper``)
 _TOKEN = re.compile(r"\s*(\.\.\.|\(\)|[\[\],|]|[^\s\[\],|]+)")
 
 
@@ -103,7 +104,7 @@ class _Parser:
 
     def atom(self) -> TypeRef:
         name = self.take()
-        if name in "[],|" or name in ("...", "()"):
+        if _NAME.fullmatch(name) is None:
             raise TypeStringError(f"expected a name, found {name!r} in type {self.text!r}")
         if self.peek() != "[":
             return TypeRef(name)
