@@ -98,13 +98,18 @@ class MypyLoop:
                 continue
             unexplained = self._blame(renderings, finder, added)
             if unexplained and not self._acted and not self._eliminate(unexplained, renderings, finder):
+                if not self.options.stub:
+                    break  # cannot happen for source files (without annotations they are as they were)
                 # Withdrawing every annotation leaves the error: it comes from a stub's skeleton.
                 for plan in self.plans:
                     if self._checked(plan) == unexplained[0].path:
                         self.report.unresolved.append(plan.module)
                 return renderings
             renderings = self.render()
-        reason = "mypy still reported new errors after every round"
+        return self._withdraw_all(renderings, "mypy still reported new errors after every round")
+
+    def _withdraw_all(self, renderings: dict[str, Rendering], reason: str) -> dict[str, Rendering]:
+        """The last resort, which keeps the promise that the change adds no mypy error."""
         for module, rendering in renderings.items():
             for (qualname, slot), text in sorted(rendering.written.items()):
                 self.report.withdrawals.append(Verdict(module, qualname, slot, text, reason))
