@@ -32,3 +32,10 @@ def test_crlf_line_endings_are_written_back_as_they_were(tmp_path):
     source = tmp_path / "m.py"
     write_atomically(source, "x = 1\r\ny = 2\r\n")
     assert source.read_bytes() == b"x = 1\r\ny = 2\r\n"
+
+
+def test_a_directory_that_cannot_be_written_is_a_one_line_error(tmp_path):
+    target = tmp_path / "not-a-directory"
+    target.write_text("")
+    with pytest.raises(AnnotatorError, match=r"cannot write .*m\.py: "):
+        write_atomically(target / "m.py", "x = 1\n")
