@@ -11,8 +11,7 @@ from dataclasses import dataclass, field
 
 import libcst as cst
 
-#: The key for a function's return slot in a set of slot names.
-RETURN = "return"
+from typeharvest.annotator.signatures import RETURN
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,16 +118,11 @@ def collect_shapes(module: cst.Module) -> dict[str, DefinitionShape]:
 
 
 class AnnotationApplier(cst.CSTTransformer):
-    """Sets the annotations of ``annotations`` on the matching ``def``s, except ``protected`` slots."""
+    """Sets the annotations of ``annotations`` on the matching ``def``s (what to keep is decided before)."""
 
-    def __init__(
-        self,
-        annotations: Mapping[str, FunctionAnnotations],
-        protected: Mapping[str, frozenset[str]],
-    ) -> None:
+    def __init__(self, annotations: Mapping[str, FunctionAnnotations]) -> None:
         super().__init__()
         self._annotations = annotations
-        self._protected = protected
         self.applied: set[str] = set()
         self._scope = ScopeStack()
 
@@ -150,12 +144,11 @@ class AnnotationApplier(cst.CSTTransformer):
         wanted = self._annotations.get(qualname)
         if wanted is None:
             return updated_node
-        protected = self._protected.get(qualname, frozenset())
         params = updated_node.params
 
         def annotate(param: cst.Param) -> cst.Param:
             text = wanted.parameters.get(param.name.value)
-            if text is None or param.name.value in protected:
+            if text is None:
                 return param
             annotation = cst.Annotation(cst.parse_expression(text))
             if param.default is None:
@@ -173,7 +166,7 @@ class AnnotationApplier(cst.CSTTransformer):
             star_kwarg=annotate(params.star_kwarg) if params.star_kwarg is not None else None,
         )
         changes: dict[str, object] = {"params": new_params}
-        if wanted.returns is not None and RETURN not in protected:
+        if wanted.returns is not None:
             changes["returns"] = cst.Annotation(cst.parse_expression(wanted.returns))
         self.applied.add(qualname)
         return updated_node.with_changes(**changes)

@@ -81,7 +81,7 @@ def render_inline(
     annotations, written = collect_annotations(plan, renderer, withdrawn, protected, layout.late_names)
     if not written:
         return Rendering(plan.text, {})
-    tree = plan.tree.visit(AnnotationApplier(annotations, {}))
+    tree = plan.tree.visit(AnnotationApplier(annotations))
     typevar = TYPEVAR_NAME if renderer.typevar_used and TYPEVAR_NAME not in layout.typevars else None
     needed = set(renderer.imports)
     if renderer.checking_imports and not layout.has_checking_block:

@@ -6,7 +6,6 @@ mypy runs in-process through its API with its incremental cache, and sees candid
 
 from __future__ import annotations
 
-import ast
 import contextlib
 import gc
 import json
@@ -19,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from typeharvest.annotator.errors import AnnotatorError
+from typeharvest.annotator.qualnames import functions
 from typeharvest.annotator.signatures import RETURN
 from typeharvest.annotator.typeexpr import TypeRef, TypeStringError, Union, parse
 
@@ -183,11 +183,16 @@ class FunctionFinder:
 
     def qualname_at(self, path: Path, line: int) -> str:
         """The qualified name of the innermost ``def`` around ``line`` ("" at module level)."""
+        span = self.span_at(path, line)
+        return span.qualname if span is not None else ""
+
+    def span_at(self, path: Path, line: int) -> FunctionSpan | None:
+        """The innermost ``def`` around ``line``."""
         spans = self._spans.get(path)
         if spans is None:
             spans = self._spans[path] = function_spans("", self.text(path))
         inside = [span for span in spans if span.first <= line <= span.last]
-        return max(inside, key=lambda span: span.first).qualname if inside else ""
+        return max(inside, key=lambda span: span.first) if inside else None
 
 
 def _keys(errors: Sequence[MypyError], finder: FunctionFinder) -> list[tuple[MypyError, tuple[Path, str]]]:
@@ -246,34 +251,20 @@ class FunctionSpan:
 
 
 def function_spans(module: str, text: str) -> list[FunctionSpan]:
-    """Every ``def`` of a candidate file with its qualified name as the interpreter spells it."""
+    """Every ``def`` of a candidate file, where it is and where its annotations are."""
     spans: list[FunctionSpan] = []
-
-    def visit(node: ast.AST, prefix: str) -> None:
-        for child in ast.iter_child_nodes(node):
-            if isinstance(child, ast.ClassDef):
-                visit(child, f"{prefix}{child.name}.")
-            elif isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                qualname = f"{prefix}{child.name}"
-                arguments = child.args
-                every = [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs]
-                every += [a for a in (arguments.vararg, arguments.kwarg) if a is not None]
-                lines = {a.arg: a.annotation.lineno for a in every if a.annotation is not None}
-                if child.returns is not None:
-                    lines[RETURN] = child.returns.lineno
-                positional = tuple(a.arg for a in (*arguments.posonlyargs, *arguments.args))
-                last = child.end_lineno or child.lineno
-                spans.append(
-                    FunctionSpan(
-                        module, qualname, child.lineno, child.body[0].lineno, last, lines, positional
-                    )
-                )
-                visit(child, f"{qualname}.<locals>.")
-            else:
-                visit(child, prefix)
-
-    with contextlib.suppress(SyntaxError):
-        visit(ast.parse(text), "")
+    for qualname, node in functions(text):
+        arguments = node.args
+        every = [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs]
+        every += [a for a in (arguments.vararg, arguments.kwarg) if a is not None]
+        lines = {a.arg: a.annotation.lineno for a in every if a.annotation is not None}
+        if node.returns is not None:
+            lines[RETURN] = node.returns.lineno
+        positional = tuple(a.arg for a in (*arguments.posonlyargs, *arguments.args))
+        last = node.end_lineno or node.lineno
+        spans.append(
+            FunctionSpan(module, qualname, node.lineno, node.body[0].lineno, last, lines, positional)
+        )
     return spans
 
 

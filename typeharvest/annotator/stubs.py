@@ -45,7 +45,7 @@ def render_stub(
     kept = collect_shapes(skeleton) if existing is not None else plan.shapes
     protected = {} if overwrite else {q: shape.annotated for q, shape in kept.items()}
     annotations, written = collect_annotations(plan, renderer, withdrawn, protected, lambda _: ())
-    applier = AnnotationApplier(annotations, {})
+    applier = AnnotationApplier(annotations)
     tree = skeleton.visit(applier)
     # Functions nested in functions have no place in a stub.
     written = {slot: text for slot, text in written.items() if slot[0] in applier.applied}

@@ -9,10 +9,10 @@ call of another function, a return, a rebinding) means the concrete type stays.
 from __future__ import annotations
 
 import ast
-import contextlib
 import enum
 
 from typeharvest.annotator.combine import NONE, merge
+from typeharvest.annotator.qualnames import FunctionNode, functions
 from typeharvest.annotator.signatures import InferredSignature
 from typeharvest.annotator.typeexpr import TypeRef, Union
 
@@ -33,25 +33,10 @@ class Need(enum.IntEnum):
 def parameter_needs(text: str) -> dict[str, dict[str, Need]]:
     """For each function (by qualified name), the parameters whose every use is understood, and the
     most general abstract type those uses allow."""
-    found: dict[str, dict[str, Need]] = {}
-    with contextlib.suppress(SyntaxError):
-        _visit(ast.parse(text), "", found)
-    return found
+    return {qualname: _needs(node) for qualname, node in functions(text)}
 
 
-def _visit(node: ast.AST, prefix: str, found: dict[str, dict[str, Need]]) -> None:
-    for child in ast.iter_child_nodes(node):
-        if isinstance(child, ast.ClassDef):
-            _visit(child, f"{prefix}{child.name}.", found)
-        elif isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            qualname = f"{prefix}{child.name}"
-            found[qualname] = _needs(child)
-            _visit(child, f"{qualname}.<locals>.", found)
-        else:
-            _visit(child, prefix, found)
-
-
-def _needs(function: ast.FunctionDef | ast.AsyncFunctionDef) -> dict[str, Need]:
+def _needs(function: FunctionNode) -> dict[str, Need]:
     arguments = function.args
     names = {a.arg for a in (*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs)}
     parents: dict[int, ast.AST] = {}
