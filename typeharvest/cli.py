@@ -143,7 +143,10 @@ def annotate(
     )
     batches = _module_traces(modules, resolve_db_path(db), src, include_stale)
     try:
-        report = annotate(batches, options)
+        terminal = sys.stderr.isatty()
+        report = annotate(batches, options, _progress_line if terminal else lambda line: None)
+        if terminal:
+            _progress_line("")
         printing = diff or out == "-"
         if not printing:
             write_changes(report)
@@ -158,6 +161,11 @@ def annotate(
         for change in report.changes:
             click.echo(change.after, nl=False)
     _print_annotate_summary(report, err=printing, wrote=not printing)
+
+
+def _progress_line(line: str) -> None:
+    """One line that rewrites itself on a terminal."""
+    click.echo(f"\r\033[K{line}", nl=False, err=True)
 
 
 def _count(number: int, noun: str) -> str:

@@ -37,8 +37,15 @@ _CACHED_RENDERINGS = 256
 class MypyLoop:
     """The mypy loop over one set of modules: withdraws (or widens) annotations until none adds an error."""
 
-    def __init__(self, plans: Sequence[ModulePlan], options: AnnotateOptions, report: AnnotateReport) -> None:
+    def __init__(
+        self,
+        plans: Sequence[ModulePlan],
+        options: AnnotateOptions,
+        report: AnnotateReport,
+        progress: Callable[[str], None] = lambda line: None,
+    ) -> None:
         self.plans = plans
+        self.progress = progress  # a large package takes minutes: say where the loop is
         self.options = options
         self.report = report
         self.withdrawn: set[ModuleSlot] = set()
@@ -78,10 +85,13 @@ class MypyLoop:
         """The renderings once mypy finds nothing added by them."""
         self.before = self.mypy.errors({})
         previous: set[tuple[Path, str]] = set()
-        for _ in range(MAX_ROUNDS):
+        for number in range(1, MAX_ROUNDS + 1):
             added, finder = self.check(renderings)
             if not added:
                 return renderings
+            self.progress(
+                f"mypy round {number}: {len(added)} errors added, {len(self.withdrawn)} withdrawn so far"
+            )
             current = {(error.path, error.message) for error in added}
             fresh = [error for error in added if (error.path, error.message) not in previous]
             previous, widened_last, self.just_widened = current, self.just_widened, set()

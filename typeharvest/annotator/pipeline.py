@@ -12,7 +12,7 @@ import dataclasses
 import os
 import sys
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 from typeharvest.annotator.errors import AnnotatorError
@@ -24,8 +24,14 @@ from typeharvest.annotator.project import target_python
 from typeharvest.annotator.targets import read_text, render_module, source_root, target_path
 
 
-def annotate(batches: Sequence[ModuleTraces], options: AnnotateOptions) -> AnnotateReport:
-    """Annotate each module of ``batches`` as ``options`` say; return what was (or would be) changed."""
+def annotate(
+    batches: Sequence[ModuleTraces],
+    options: AnnotateOptions,
+    progress: Callable[[str], None] = lambda line: None,
+) -> AnnotateReport:
+    """Annotate each module of ``batches`` as ``options`` say; return what was (or would be) changed.
+
+    ``progress`` hears a line per mypy round (a large strict package takes minutes)."""
     report = AnnotateReport()
     hierarchy = ClassHierarchy()
     plans: list[ModulePlan] = []
@@ -50,7 +56,7 @@ def annotate(batches: Sequence[ModuleTraces], options: AnnotateOptions) -> Annot
     renderings = {plan.module: render_module(plan, set(), options) for plan in plans}
     if options.check and any(r.written for r in renderings.values()):
         report.checked = True
-        renderings = MypyLoop(plans, options, report).run(renderings)
+        renderings = MypyLoop(plans, options, report, progress).run(renderings)
     for plan in plans:
         rendering = renderings[plan.module]
         target = target_path(plan, options)
