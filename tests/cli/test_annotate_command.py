@@ -330,3 +330,19 @@ def test_a_typevar_that_mypy_rejects_gives_way_to_the_observed_types(shop, annot
     assert "def doubled(value: int | str) -> int | str:" in (shop / "shopapp" / "pricing.py").read_text()
     assert "withdrew shopapp.pricing:doubled " in result.stdout
     assert "(the observed types are written instead)" in result.stdout
+
+
+def test_the_mypy_loop_says_where_it_is_round_by_round(shop):
+    from typeharvest.annotator import AnnotateOptions, ModuleTraces, annotate
+    from typeharvest.store import TraceReader
+
+    with TraceReader(shop / "typeharvest.sqlite3") as reader:
+        observations = reader.observations("shopapp.pricing")
+    lines = []
+    source = shop / "shopapp" / "pricing.py"
+    report = annotate(
+        [ModuleTraces("shopapp.pricing", source, observations)], AnnotateOptions(), lines.append
+    )
+    assert re.fullmatch(r"mypy round 1: \d+ errors added, 0 withdrawn so far", lines[0])
+    assert re.fullmatch(r"mypy round 2: \d+ errors? added, \d+ withdrawn so far", lines[1])
+    assert report.withdrawals

@@ -89,9 +89,8 @@ class MypyLoop:
             added, finder = self.check(renderings)
             if not added:
                 return renderings
-            self.progress(
-                f"mypy round {number}: {len(added)} errors added, {len(self.withdrawn)} withdrawn so far"
-            )
+            errors = f"{len(added)} error{'' if len(added) == 1 else 's'} added"
+            self.progress(f"mypy round {number}: {errors}, {len(self.withdrawn)} withdrawn so far")
             current = {(error.path, error.message) for error in added}
             fresh = [error for error in added if (error.path, error.message) not in previous]
             previous, widened_last, self.just_widened = current, self.just_widened, set()
