@@ -2,7 +2,6 @@
 
 import json
 import subprocess
-import sys
 from html.parser import HTMLParser
 
 import pytest
@@ -21,12 +20,6 @@ def git(*args, cwd):
     subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True)
 
 
-def typeharvest(*args, cwd):
-    return subprocess.run(
-        [sys.executable, "-m", "typeharvest", *args], cwd=cwd, capture_output=True, text=True, timeout=120
-    )
-
-
 @pytest.fixture
 def repo(tmp_path):
     git("init", "-q", "-b", "main", cwd=tmp_path)
@@ -41,28 +34,28 @@ def repo(tmp_path):
     return tmp_path
 
 
-def test_backfill_reads_the_history_from_git_without_touching_the_work_tree(repo):
+def test_backfill_reads_the_history_from_git_without_touching_the_work_tree(cli, repo):
     (repo / "app" / "m.py").write_text(
         "def a(x: int) -> int:\n    return x\n\ndef b(y: str) -> str:\n    return y\n"
     )
     before = (repo / "app" / "m.py").read_text()
-    result = typeharvest("coverage", "app", "--backfill", "10", "--json", cwd=repo)
+    result = cli("coverage", "app", "--backfill", "10", "--json", cwd=repo)
     assert result.returncode == 0, result.stderr
     assert (repo / "app" / "m.py").read_text() == before
-    history = json.loads(typeharvest("coverage", "history", "--json", cwd=repo).stdout)
+    history = json.loads(cli("coverage", "history", "--json", cwd=repo).stdout)
     assert [(row["full"], row["partial"], row["untyped"], row["branch"]) for row in history] == [
         (0, 0, 2, "main"),
         (1, 0, 1, "main"),
         (1, 1, 0, "main"),
     ]
-    again = typeharvest("coverage", "app", "--backfill", "10", "--json", cwd=repo)
+    again = cli("coverage", "app", "--backfill", "10", "--json", cwd=repo)
     assert again.returncode == 0
-    assert len(json.loads(typeharvest("coverage", "history", "--json", cwd=repo).stdout)) == 3
+    assert len(json.loads(cli("coverage", "history", "--json", cwd=repo).stdout)) == 3
 
 
-def test_record_stores_a_snapshot_with_commit_and_branch(repo):
-    assert typeharvest("coverage", "app", "--record", "--json", cwd=repo).returncode == 0
-    (row,) = json.loads(typeharvest("coverage", "history", "--json", cwd=repo).stdout)
+def test_record_stores_a_snapshot_with_commit_and_branch(cli, repo):
+    assert cli("coverage", "app", "--record", "--json", cwd=repo).returncode == 0
+    (row,) = json.loads(cli("coverage", "history", "--json", cwd=repo).stdout)
     head = subprocess.run(
         ["git", "rev-parse", "HEAD"], cwd=repo, capture_output=True, text=True
     ).stdout.strip()
@@ -73,13 +66,13 @@ def test_record_stores_a_snapshot_with_commit_and_branch(repo):
         1,
         50.0,
     )
-    table = typeharvest("coverage", "history", cwd=repo)
+    table = cli("coverage", "history", cwd=repo)
     assert head[:8] in table.stdout and "50.0" in table.stdout
 
 
-def test_diff_base_reports_what_a_change_added_per_module(repo):
+def test_diff_base_reports_what_a_change_added_per_module(cli, repo):
     (repo / "app" / "m.py").write_text(VERSIONS[2].replace("def b(y: str):", "def b(y: str) -> str:"))
-    result = typeharvest("coverage", "app", "--diff-base", "HEAD~2", "--json", cwd=repo)
+    result = cli("coverage", "app", "--diff-base", "HEAD~2", "--json", cwd=repo)
     diff = json.loads(result.stdout)["diff"]
     assert diff["before"]["full"] == 0
     assert diff["modules"] == [
@@ -92,7 +85,7 @@ def test_diff_base_reports_what_a_change_added_per_module(repo):
             "delta": 100.0,
         }
     ]
-    text = typeharvest("coverage", "app", "--diff-base", "HEAD~2", cwd=repo).stdout
+    text = cli("coverage", "app", "--diff-base", "HEAD~2", cwd=repo).stdout
     assert "against HEAD~2: 0.0% -> 100.0% (+100.0 points)" in text
 
 
@@ -125,9 +118,9 @@ class _Figures(HTMLParser):
             self._cells = None
 
 
-def test_the_html_page_holds_the_figures_and_the_trend(repo, tmp_path):
-    typeharvest("coverage", "app", "--backfill", "3", "--json", cwd=repo)
-    result = typeharvest("coverage", "app", "--html", str(tmp_path / "report"), "--json", cwd=repo)
+def test_the_html_page_holds_the_figures_and_the_trend(cli, repo, tmp_path):
+    cli("coverage", "app", "--backfill", "3", "--json", cwd=repo)
+    result = cli("coverage", "app", "--html", str(tmp_path / "report"), "--json", cwd=repo)
     assert result.returncode == 0, result.stderr
     page = _Figures()
     page.feed((tmp_path / "report" / "index.html").read_text())
@@ -136,7 +129,7 @@ def test_the_html_page_holds_the_figures_and_the_trend(repo, tmp_path):
     assert len(page.svg_points) == 3
 
 
-def test_ready_lists_untyped_functions_with_traces_most_called_first(repo):
+def test_ready_lists_untyped_functions_with_traces_most_called_first(cli, repo):
     parameters = (Parameter("y", ParameterKind.POSITIONAL_OR_KEYWORD),)
     traced_b = FunctionInfo("app.m", "b", str(repo / "app" / "m.py"), 4, FunctionKind.FUNCTION, parameters)
     traced_a = FunctionInfo("app.m", "a", str(repo / "app" / "m.py"), 1, FunctionKind.FUNCTION, parameters)
@@ -148,7 +141,7 @@ def test_ready_lists_untyped_functions_with_traces_most_called_first(repo):
         ],
         {},
     )
-    result = typeharvest("coverage", "app", "--ready", "--json", cwd=repo)
+    result = cli("coverage", "app", "--ready", "--json", cwd=repo)
     assert json.loads(result.stdout)["ready"] == [
         {
             "module": "app.m",
@@ -160,15 +153,15 @@ def test_ready_lists_untyped_functions_with_traces_most_called_first(repo):
     ]
 
 
-def test_fail_under_exits_2_and_bad_paths_are_one_line_errors(repo, tmp_path_factory):
-    assert typeharvest("coverage", "app", "--fail-under", "60", "--json", cwd=repo).returncode == 2
-    assert typeharvest("coverage", "app", "--fail-under", "50", "--json", cwd=repo).returncode == 0
-    missing = typeharvest("coverage", "nowhere", cwd=repo)
+def test_fail_under_exits_2_and_bad_paths_are_one_line_errors(cli, repo, tmp_path_factory):
+    assert cli("coverage", "app", "--fail-under", "60", "--json", cwd=repo).returncode == 2
+    assert cli("coverage", "app", "--fail-under", "50", "--json", cwd=repo).returncode == 0
+    missing = cli("coverage", "nowhere", cwd=repo)
     assert (missing.returncode, missing.stderr) == (1, "error: no such file or directory: nowhere\n")
     elsewhere = tmp_path_factory.mktemp("not-a-repository")
-    outside = typeharvest("coverage", ".", "--diff-base", "HEAD", cwd=elsewhere)
+    outside = cli("coverage", ".", "--diff-base", "HEAD", cwd=elsewhere)
     assert (outside.returncode, outside.stderr) == (1, f"error: not in a git repository: {elsewhere}\n")
-    foreign = typeharvest("coverage", str(elsewhere), "--diff-base", "HEAD", cwd=repo)
+    foreign = cli("coverage", str(elsewhere), "--diff-base", "HEAD", cwd=repo)
     assert (foreign.returncode, foreign.stderr) == (
         1,
         f"error: not inside the git repository at {repo}: {elsewhere}\n",

@@ -5,6 +5,7 @@ Written and read with sqlite-utils: this is a command-line path, never a product
 
 from __future__ import annotations
 
+import dataclasses
 import os
 
 import sqlite_utils
@@ -25,12 +26,17 @@ def record_snapshot(path: str | os.PathLike[str], snapshot: CoverageSnapshot) ->
                     "commit_sha": snapshot.commit,
                     "branch": snapshot.branch,
                     "root": snapshot.root,
-                    **_counts(snapshot.totals),
+                    **dataclasses.asdict(snapshot.totals),
                 }
             )
             snapshot_id = int(table.last_pk)  # type: ignore[arg-type]
             db.table("coverage_modules").insert_all(
-                {"snapshot_id": snapshot_id, "module": module, "path": module_path, **_counts(counts)}
+                {
+                    "snapshot_id": snapshot_id,
+                    "module": module,
+                    "path": module_path,
+                    **dataclasses.asdict(counts),
+                }
                 for module, module_path, counts in snapshot.modules
             )
         return snapshot_id
@@ -55,12 +61,3 @@ def snapshots(path: str | os.PathLike[str], root: str | None = None) -> list[Cov
         ]
     finally:
         db.close()
-
-
-def _counts(counts: CoverageCounts) -> dict[str, int]:
-    return {
-        "functions": counts.functions,
-        "full": counts.full,
-        "partial": counts.partial,
-        "untyped": counts.untyped,
-    }
