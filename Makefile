@@ -1,4 +1,5 @@
-# make demo  — set up .venv, run the example program under tracing, annotate a copy of it (mypy-checked)
+# make demo  — set up .venv, trace a few hundred requests to the example Django shop, annotate a copy of it
+#              (mypy-checked with django-stubs), coverage before and after; under a minute
 # make test  — set up .venv and run the test suite
 # make check — ruff and mypy --strict;  make bench — the benchmarks (ratios, one run)
 # make accuracy — typeharvest's annotations against hand-written ones, beside MonkeyType and RightTyper
@@ -10,6 +11,11 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.typeharvest-installed
 DEMO_DB := $(CURDIR)/examples/typeharvest.sqlite3
 DEMO_COPY := $(CURDIR)/examples/annotated
+DEMO_RUN := $(CURDIR)/examples/.demo-run
+DEMO_APPS := catalog orders
+DEMO_PACKAGES := $(DEMO_APPS) shopsite
+DEMO_REQUESTS ?= 300
+DEMO_BIN := $(abspath $(BIN))
 
 .PHONY: demo test check bench accuracy venv clean
 
@@ -31,26 +37,40 @@ endif
 endif
 
 demo: venv
-	@rm -rf $(DEMO_DB) $(DEMO_DB)-wal $(DEMO_DB)-shm $(DEMO_COPY)
-	@echo "== Running examples/bookshop under typeharvest ($$($(BIN)/python --version))"
-	cd examples && ../$(BIN)/typeharvest run --db $(DEMO_DB) -m bookshop
+	@rm -rf $(DEMO_DB) $(DEMO_DB)-wal $(DEMO_DB)-shm $(DEMO_COPY) $(DEMO_RUN)
+	@mkdir -p $(DEMO_RUN)
+	@echo "== 1. The example Django shop (examples/) serves $(DEMO_REQUESTS) requests; TypeHarvestMiddleware traces them"
+	@echo "      ($$($(BIN)/python --version), Django $$($(BIN)/python -c 'import django; print(django.get_version())'))"
+	@cd examples && TYPEHARVEST_DB=$(DEMO_DB) SHOPSITE_DB=$(DEMO_RUN)/shopsite.sqlite3 \
+		$(DEMO_BIN)/python drive.py --requests $(DEMO_REQUESTS) --report $(DEMO_RUN)/requests.json
 	@echo
-	@echo "== Traced modules"
+	@echo "== 2. Traced modules"
 	@$(BIN)/typeharvest list-modules --db $(DEMO_DB)
-	@echo "== Typed-function coverage before"
-	@$(BIN)/typeharvest coverage examples/bookshop
-	@echo "== Annotating a copy of bookshop in $(DEMO_COPY) (mypy judges every annotation)"
-	@mkdir -p $(DEMO_COPY) && cp -r examples/bookshop examples/mypy.ini $(DEMO_COPY)/
-	@cd $(DEMO_COPY) && $(CURDIR)/$(BIN)/typeharvest annotate bookshop --db $(DEMO_DB) --src .
+	@echo "== 3. Typed-function coverage before"
+	@cd examples && $(DEMO_BIN)/typeharvest coverage $(DEMO_APPS)
+	@cd examples && $(DEMO_BIN)/typeharvest coverage $(DEMO_APPS) --ready --db $(DEMO_DB) --json \
+		> $(DEMO_RUN)/coverage-before.json
+	@echo "== 4. Annotating a copy of the shop in $(DEMO_COPY) (mypy with django-stubs judges every annotation)"
+	@mkdir -p $(DEMO_COPY) && cd examples && cp -R $(DEMO_PACKAGES) manage.py mypy.ini $(DEMO_COPY)/
+	@find $(DEMO_COPY) -name __pycache__ -prune -exec rm -rf {} +
+	@cd $(DEMO_COPY) && $(DEMO_BIN)/typeharvest annotate $(DEMO_APPS) --db $(DEMO_DB) --src . \
+		> $(DEMO_RUN)/annotate.txt; status=$$?; cat $(DEMO_RUN)/annotate.txt; exit $$status
 	@echo
-	@echo "== What changed in bookshop/orders.py"
-	@diff -u examples/bookshop/orders.py $(DEMO_COPY)/bookshop/orders.py || true
+	@echo "== 5. mypy on the annotated copy"
+	@cd $(DEMO_COPY) && $(DEMO_BIN)/mypy $(DEMO_PACKAGES) > $(DEMO_RUN)/mypy.txt; \
+		status=$$?; cat $(DEMO_RUN)/mypy.txt; exit $$status
 	@echo
-	@echo "== Typed-function coverage after"
-	@$(BIN)/typeharvest coverage $(DEMO_COPY)/bookshop
-	@echo "== Why Catalog.search got its annotation"
-	@cd examples && ../$(BIN)/typeharvest explain bookshop.catalog:Catalog.search --db $(DEMO_DB)
-	@echo "== Traces are in $(DEMO_DB); the annotated copy is in $(DEMO_COPY)"
+	@echo "== 6. What changed in orders/services.py"
+	@cd examples && diff -u -L orders/services.py -L annotated/orders/services.py \
+		orders/services.py $(DEMO_COPY)/orders/services.py; [ $$? -le 1 ]
+	@echo
+	@echo "== 7. Typed-function coverage after"
+	@cd $(DEMO_COPY) && $(DEMO_BIN)/typeharvest coverage $(DEMO_APPS)
+	@cd $(DEMO_COPY) && $(DEMO_BIN)/typeharvest coverage $(DEMO_APPS) --ready --db $(DEMO_DB) --json \
+		> $(DEMO_RUN)/coverage-after.json
+	@echo "== 8. Why catalog.services:similar_titles got its annotation"
+	@cd examples && $(DEMO_BIN)/typeharvest explain catalog.services:similar_titles --db $(DEMO_DB)
+	@$(BIN)/python examples/summary.py $(DEMO_RUN) --db $(DEMO_DB) --copy $(DEMO_COPY) --venv-bin $(BIN)
 
 test: venv
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
@@ -69,4 +89,5 @@ accuracy: venv
 	$(BIN)/python benchmarks/accuracy/run.py
 
 clean:
-	rm -rf $(VENV) .venv-* .mypy_cache .pytest_cache .ruff_cache examples/typeharvest.sqlite3* examples/annotated
+	rm -rf $(VENV) .venv-* .mypy_cache .pytest_cache .ruff_cache examples/typeharvest.sqlite3* examples/shopsite.sqlite3* \
+	examples/annotated examples/.demo-run examples/.mypy_cache

@@ -471,6 +471,8 @@ def coverage_command(
             history = _history_or_empty(db_path, root_label)
             html_dir.mkdir(parents=True, exist_ok=True)
             (html_dir / "index.html").write_text(formats.html_page(report, history, order), encoding="utf-8")
+    except BrokenPipeError:
+        raise  # ``| head`` went away: click ends quietly, it is no error of ours
     except (GitError, StoreError, OSError) as exc:
         raise UserError(str(exc)) from None
     if as_json:

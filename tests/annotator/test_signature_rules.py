@@ -144,8 +144,8 @@ def test_a_none_default_adds_none_even_when_none_was_never_passed():
         (MAMMALS, "Mammal", f"{ZOO}.Mammal"),
         # a Bird among them: the nearest class they all derive from is Animal
         ([*MAMMALS[:5], f"{ZOO}.Bird"], "Animal", f"{ZOO}.Animal"),
-        # a subclass counts as a class of its own, and None is kept beside the base
-        ([*MAMMALS[:5], f"{ZOO}.Puppy", "builtins.NoneType"], "Mammal | None", f"{ZOO}.Mammal"),
+        # a subclass (of a class not in the union) counts as a class of its own; None is kept beside the base
+        ([*MAMMALS[:3], *MAMMALS[4:], f"{ZOO}.Puppy", "builtins.NoneType"], "Mammal | None", f"{ZOO}.Mammal"),
         # object only when nothing else fits
         ([*MAMMALS[:5], f"{ZOO}.Rock"], "object", "builtins.object"),
     ],
@@ -168,6 +168,17 @@ def test_a_union_wider_than_max_union_collapses_into_the_nearest_common_base(obs
     inferred = infer_slots(f, [observe(f, name) for name in gone])
     assert len(inferred.slots["x"].union.members) == MAX_UNION + 1
     assert any("could not be resolved" in rule for rule in inferred.slots["x"].rules)
+
+
+def test_a_class_beside_its_own_base_class_is_left_out_of_the_union():
+    f = function("x")
+    observed = [f"{ZOO}.Dog", f"{ZOO}.Puppy", f"{ZOO}.Cat", "builtins.NoneType"]
+    inferred = infer_slots(f, [observe(f, name) for name in observed])
+    assert rendered(inferred, "x") == "Cat | Dog | None"
+    assert f"{ZOO}.Puppy left out: a subclass of {ZOO}.Dog, also in the union" in inferred.slots["x"].rules
+    # Only a base that is itself in the union absorbs: siblings stay.
+    inferred = infer_slots(f, [observe(f, name) for name in (f"{ZOO}.Puppy", f"{ZOO}.Cat")])
+    assert rendered(inferred, "x") == "Cat | Puppy"
 
 
 def test_container_element_types_merge_and_empty_containers_are_absorbed():

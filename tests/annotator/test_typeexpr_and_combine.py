@@ -79,3 +79,14 @@ def test_classes_are_imported_once_and_a_clashing_name_is_qualified():
     assert renderer.render(parse("app.models.User")) == "app.models.User"
     assert renderer.render(parse("app.views.Local")) == "Local"
     assert renderer.imports == {Import("app.models", "Order"), Import("app.models")}
+
+
+def test_a_name_the_module_imports_from_a_package_that_reexports_the_class_is_used_as_is():
+    import json  # noqa: F401  (json re-exports json.decoder.JSONDecodeError)
+
+    renderer = Renderer("app.views", bound={"JSONDecodeError": "json"})
+    assert renderer.render(parse("json.decoder.JSONDecodeError")) == "JSONDecodeError"
+    assert renderer.imports == set()
+    # A name bound from a module that binds another object under it is not the class: qualified.
+    renderer = Renderer("app.views", bound={"JSONDecodeError": "app.errors"})
+    assert renderer.render(parse("json.decoder.JSONDecodeError")) == "json.decoder.JSONDecodeError"

@@ -5,6 +5,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 
 import pytest
@@ -136,3 +137,63 @@ def test_the_governor_scales_down_in_proportion_and_recovers_when_cheap():
     for _ in range(50):
         governor.update(busy_ns=1000, wall_ns=1000)
     assert governor.rate == MIN_RATE
+
+
+def test_threads_meeting_a_new_function_at_the_same_moment_lose_no_calls(sink):
+    # A thread switch every microsecond makes the two threads' first sight of each function interleave.
+    namespace = {"__name__": M}
+    for index in range(200):
+        exec(compile(f"def fresh_{index}(value):\n    return value\n", __file__, "exec"), namespace)
+    functions = [namespace[f"fresh_{index}"] for index in range(200)]
+    start = threading.Barrier(2)
+
+    def call_each():
+        for function in functions:
+            start.wait()
+            function(1)
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    tracer = Tracer(sink, include=[M], budget=0)
+    tracer.start()
+    try:
+        threads = [threading.Thread(target=call_each) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        tracer.stop()
+        sys.setswitchinterval(interval)
+    assert [sink.calls(function.__qualname__) for function in functions] == [2] * 200
+
+
+def test_flushing_while_a_sampled_unit_keeps_events_armed_does_not_deadlock(tmp_path):
+    # The flush builds records (Python code) while holding the recorder's lock, and armed events call
+    # back into the recorder from that very thread. A deadlock hangs the process: hence a subprocess.
+    (tmp_path / "probe.py").write_text(
+        textwrap.dedent(
+            """
+            from typeharvest.tracer import Tracer
+
+            def work(x):
+                return x
+
+            seen = []
+            tracer = Tracer(lambda observations, errors: seen.extend(observations), include=["probe"],
+                            scope="units", flush_interval=60)
+            tracer.start()
+            with tracer.sampled():
+                work(1)
+                tracer.flush()
+                work(2)
+            tracer.stop()
+            print(sum(o.calls for o in seen))
+            """
+        )
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", "import probe"], cwd=tmp_path, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "2"

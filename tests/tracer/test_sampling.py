@@ -51,6 +51,7 @@ def test_a_thread_running_beside_a_sampled_unit_is_not_recorded(sink):
     thread.start()
     with tracer.sampled():
         both_running.wait()
+        work(1)  # at least once: the other thread may well finish before this one runs again
         while not done.is_set():
             work(1)
     thread.join()
@@ -142,3 +143,16 @@ def test_begin_and_end_delimit_a_unit_and_end_of_none_is_harmless(sink):
     tracer.stop()
     assert tracer.begin() is None  # not running: nothing is sampled
     assert sink.calls("work") == 1
+
+
+def test_resume_continues_a_chosen_unit_without_a_new_coin_toss(sink):
+    tracer = units_tracer(sink, sample_rate=0.0)
+    tracer.start()
+    assert tracer.begin() is None, "a rate of 0 chooses nothing"
+    token = tracer.resume()  # e.g. a streamed body of a request chosen earlier
+    work("resumed")
+    tracer.end(token)
+    work(1)
+    tracer.stop()
+    assert tracer.resume() is None, "nothing to resume once stopped"
+    assert {s.arg_types for s in sink.signatures("work")} == {("builtins.str",)}

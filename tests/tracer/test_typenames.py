@@ -181,6 +181,36 @@ def test_a_huge_list_is_named_from_a_bounded_sample_that_spans_it():
     assert SAMPLE_SIZE < 100
 
 
+def test_a_record_like_dict_is_named_with_the_classes_of_values_beyond_the_first_few():
+    record = {f"field{i}": i for i in range(12)}
+    record["quote"] = {"currency": "EUR"}
+    assert name(record) == (
+        "builtins.dict[builtins.str, builtins.dict[builtins.str, builtins.str] | builtins.int]"
+    )
+
+
+class HashingMeta(type):
+    def __hash__(cls):
+        raise Tripwire("metaclass __hash__")
+
+    def __eq__(cls, other):
+        raise Tripwire("metaclass __eq__")
+
+
+class Hashed(metaclass=HashingMeta):
+    pass
+
+
+class AlsoHashed(metaclass=HashingMeta):
+    pass
+
+
+def test_telling_a_dicts_value_classes_apart_never_hashes_or_compares_a_class():
+    mixed = {i: Hashed() for i in range(20)}
+    mixed[20] = AlsoHashed()
+    assert name(mixed) == f"builtins.dict[builtins.int, {M}.AlsoHashed | {M}.Hashed]"
+
+
 def test_nesting_deeper_than_the_depth_limit_is_named_bare():
     assert name([[[[1]]]]) == "builtins.list[builtins.list[builtins.list[builtins.list]]]"
 

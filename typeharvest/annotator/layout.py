@@ -178,8 +178,45 @@ def add_imports(module: cst.Module, needed: Collection[Import]) -> cst.Module:
     if others:
         _insert(body, _end_of_imports(body), _import_lines(others))
     if standard:
-        _insert(body, _after_standard_imports(body), _import_lines(standard))
+        block_end = _after_standard_imports(body)
+        for line in _import_lines(standard):
+            place, block_start = _sorted_place(body, block_end, line)
+            displaced = body[place] if place < block_end else None
+            if isinstance(displaced, cst.SimpleStatementLine) and place == block_start:
+                # First of its block now: the blank lines above the block are the new line's.
+                body[place] = displaced.with_changes(leading_lines=[])
+                line = line.with_changes(leading_lines=displaced.leading_lines)
+            _insert(body, place, [line])
+            block_end += 1
     return module.with_changes(body=body)
+
+
+def _sorted_place(
+    body: Sequence[cst.BaseStatement], block_end: int, line: cst.SimpleStatementLine
+) -> tuple[int, int]:
+    """Where ``line`` keeps the standard-library imports ending at ``block_end`` in isort's order, and
+    where that block starts.
+
+    ``import m`` lines come before ``from m import`` lines, each sorted by module. An unsorted block
+    is left unsorted: the new line then goes last.
+    """
+    start = block_end
+    while start > 0 and (modules := _import_modules(body[start - 1])) and all(map(_is_standard, modules)):
+        if modules == ["__future__"]:
+            break
+        start -= 1
+    keys = [_sort_key(body[index]) for index in range(start, block_end)]
+    if keys != sorted(keys):
+        return block_end, start
+    key = _sort_key(line)
+    return next((start + i for i, other in enumerate(keys) if key < other), block_end), start
+
+
+def _sort_key(statement: cst.BaseStatement) -> tuple[bool, str]:
+    assert isinstance(statement, cst.SimpleStatementLine)
+    first = statement.body[0]
+    modules = _import_modules(statement) or [""]
+    return isinstance(first, cst.ImportFrom), modules[0].lower()
 
 
 def _insert(body: list[cst.BaseStatement], index: int, lines: Sequence[cst.SimpleStatementLine]) -> None:

@@ -192,9 +192,10 @@ class Renderer:
 
     def _bind(self, module: str, name: str) -> str:
         """Import ``name`` from ``module`` unless that would shadow another name; return how to spell it."""
-        if name not in self._bound:
-            self._bound[name] = module
-        if self._bound[name] == module:
+        origin = self._bound.setdefault(name, module)
+        if origin is not None and origin != module and _reexported(origin, module, name):
+            module = origin  # ``from django.http import JsonResponse`` already names it
+        if origin == module:
             if name in self._imported and name not in self._checking_only:
                 return name  # the module imports it at run time already
             self._need(Import(module, name), name in self._checking_only)
@@ -212,3 +213,15 @@ class Renderer:
                 self.checking_imports.add(wanted)
         else:
             self.imports.add(wanted)
+
+
+def _reexported(origin: str, module: str, name: str) -> bool:
+    """Whether module ``origin`` binds ``name`` to the very object that ``module`` defines under it.
+
+    Only modules already imported are consulted (the class hierarchy imported the traced classes' own).
+    """
+    here, there = sys.modules.get(origin), sys.modules.get(module)
+    if here is None or there is None:
+        return False
+    found = getattr(here, name, None)
+    return found is not None and found is getattr(there, name, None)

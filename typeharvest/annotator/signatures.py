@@ -219,7 +219,9 @@ def _production_types(union: Union, slot: Slot, hierarchy: ClassHierarchy) -> Un
 
 
 def _collapse(union: Union, slot: Slot, hierarchy: ClassHierarchy) -> Union:
-    """A union of more than ``MAX_UNION`` classes as their nearest common base (plus None)."""
+    """Without the classes another member already covers (``HttpResponse | HttpResponseRedirect`` is
+    ``HttpResponse``); then a union of more than ``MAX_UNION`` classes as their nearest common base."""
+    union = _without_subclasses(union, slot, hierarchy)
     classes = [ref for ref in union.members if ref.name != NONE]
     if len(classes) <= MAX_UNION:
         return union
@@ -229,6 +231,21 @@ def _collapse(union: Union, slot: Slot, hierarchy: ClassHierarchy) -> Union:
         return union
     slot.rules.append(f"union of {len(classes)} classes collapsed into their nearest common base {base}")
     return Union.of([TypeRef(base), *(ref for ref in union.members if ref.name == NONE)])
+
+
+def _without_subclasses(union: Union, slot: Slot, hierarchy: ClassHierarchy) -> Union:
+    bare = {ref.name for ref in union.members if ref.args is None and ref.name != NONE}
+    if len(bare) < 2:
+        return union
+    kept: list[TypeRef] = []
+    for ref in union.members:
+        mro = hierarchy.mro(ref.name) if ref.name in bare else None
+        base = next((name for name in (mro or ())[1:] if name in bare), None)
+        if base is None:
+            kept.append(ref)
+        else:
+            slot.rules.append(f"{ref.name} left out: a subclass of {base}, also in the union")
+    return Union.of(kept)
 
 
 def _return_slot(

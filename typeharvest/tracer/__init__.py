@@ -100,7 +100,9 @@ class Tracer:
         self._sink = sink
         self._recorder = Recorder(
             config,
-            CodeSelector(config.include, config.root, config.main_module),
+            CodeSelector(
+                config.include, config.root, config.main_module, config.exclude, config.exclude_files
+            ),
             TypeNamer(config.main_module),
         )
         self._governor = OverheadGovernor(config.sample_rate, config.overhead_target)
@@ -166,8 +168,18 @@ class Tracer:
         Returns a token to pass to ``end`` when it is, else None (``end(None)`` does nothing). A sampler
         that raises counts as a tracer error and samples nothing.
         """
+        if self._backend is None or not self._chosen(subject):
+            return None
+        return self.resume()
+
+    def resume(self) -> UnitToken | None:
+        """Enter again a unit of work that ``begin`` chose, without a new sampling decision.
+
+        For work that belongs to a request but runs after its handler returned, in another context: a
+        streamed response's body, a WSGI response iterable. End it with ``end`` as usual.
+        """
         backend = self._backend
-        if backend is None or not self._chosen(subject):
+        if backend is None:
             return None
         token = mark_sampled()
         backend.enter_unit()

@@ -14,7 +14,12 @@ Scope = Literal["units", "process"]
 
 @dataclass(frozen=True, slots=True)
 class TracerConfig:
-    """How much the tracer records and what it may cost.
+    """What the tracer records and what it may cost.
+
+    ``include`` and ``exclude`` are module-name prefixes (an excluded prefix wins); without ``include``,
+    code under ``root`` that is not a library is traced. ``exclude_files`` are ``fnmatch`` patterns of
+    source files never traced (a test suite's own files, say): of the file's name (``test_*.py``), or, when
+    the pattern has a path separator, of its absolute real path (``/srv/app/tests/*``).
 
     ``sample_rate`` is the probability that a unit of work is traced ("units" scope) or that a call is
     recorded ("process" scope). ``sampler``, if given, decides for a unit instead (it receives the object
@@ -25,6 +30,8 @@ class TracerConfig:
     """
 
     include: Sequence[str] = ()
+    exclude: Sequence[str] = ()
+    exclude_files: Sequence[str] = ()
     root: str | os.PathLike[str] | None = None
     main_module: str | None = None
     scope: Scope = "process"

@@ -94,6 +94,10 @@ class Recorder:
         self._pending: dict[int, _PendingCall] = {}
         self._errors: Counter[str] = Counter()
         self._lock = threading.Lock()
+        # Storing a new entry takes its own lock: ``entry`` runs in the interpreter's callbacks, and those
+        # fire in the flusher thread too while ``drain`` holds ``_lock`` (the dataclass constructors it
+        # calls are Python code): sharing ``_lock`` would deadlock the flusher, and then ``stop``.
+        self._entries_lock = threading.Lock()
         self._buffered = 0
         self._random = random.Random(config.seed)
         #: Whether every call in every thread is a candidate ("process" scope) or only calls in sampled units.
@@ -114,7 +118,13 @@ class Recorder:
                 entry.receiver_name = receiver_name(info, frame.f_globals)
                 entry.records_yields = info.kind in (FunctionKind.GENERATOR, FunctionKind.ASYNC_GENERATOR)
                 entry.unwraps_yields = info.kind is FunctionKind.ASYNC_GENERATOR
-            self._entries[id(code)] = entry
+            with self._entries_lock:
+                # Two threads may meet a new function at once: the first entry stored is the one both
+                # use, else the loser's recorded calls would be tallied in an entry nobody drains.
+                current = self._entries.get(id(code))
+                if current is not None and current.code is code:
+                    return current
+                self._entries[id(code)] = entry
         return entry
 
     def known_entry(self, code: types.CodeType) -> CodeEntry | None:
@@ -231,6 +241,7 @@ class Recorder:
     def forget_buffer(self) -> None:
         """Drop what was aggregated and pending: a forked child must not write its parent's observations."""
         self._lock = threading.Lock()  # another thread of the parent may have held it at fork()
+        self._entries_lock = threading.Lock()
         self._pending = {}
         self._errors = Counter()
         self._buffered = 0

@@ -6,6 +6,8 @@ it runs once per function for the life of the process.
 
 from __future__ import annotations
 
+import fnmatch
+import functools
 import gc
 import hashlib
 import inspect
@@ -24,16 +26,27 @@ _TYPEHARVEST_DIR = str(Path(__file__).resolve().parent.parent)
 _THIRD_PARTY_DIRS = frozenset({"site-packages", "dist-packages"})
 
 
+@functools.cache
 def _library_dirs() -> tuple[str, ...]:
     paths = sysconfig.get_paths()
     dirs = {paths[key] for key in ("stdlib", "platstdlib", "purelib", "platlib") if key in paths}
     return tuple(sorted(os.path.realpath(d) + os.sep for d in dirs))
 
 
+def is_library_path(path: str | os.PathLike[str]) -> bool:
+    """Whether a source file or directory belongs to the standard library or an installed package."""
+    real = os.path.realpath(path)
+    if (real + os.sep).startswith(_library_dirs()):
+        return True
+    return bool(_THIRD_PARTY_DIRS.intersection(Path(real).parts))
+
+
 class CodeSelector:
     """The include rule: module-name prefixes when given, else "code under ``root``, not a library".
 
-    ``main_module`` is the importable name to record for functions of the ``__main__`` module.
+    ``main_module`` is the importable name to record for functions of the ``__main__`` module. Modules
+    under an ``exclude`` prefix and files matching an ``exclude_files`` pattern are never traced: a pattern
+    without a path separator is matched against the file's name, any other against its absolute real path.
     """
 
     def __init__(
@@ -41,11 +54,14 @@ class CodeSelector:
         include: Sequence[str] = (),
         root: str | os.PathLike[str] | None = None,
         main_module: str | None = None,
+        exclude: Sequence[str] = (),
+        exclude_files: Sequence[str] = (),
     ) -> None:
         self.include = tuple(include)
+        self.exclude = tuple(exclude)
+        self.exclude_files = tuple(exclude_files)
         self.root = os.path.realpath(root if root is not None else os.getcwd()) + os.sep
         self.main_module = main_module
-        self._library_dirs = _library_dirs()
 
     def select(self, code: types.CodeType, frame_globals: Mapping[str, object]) -> FunctionInfo | None:
         """The function's description if it is to be traced, else None."""
@@ -80,19 +96,25 @@ class CodeSelector:
             return spec.name
         return self.main_module
 
+    def _excluded_file(self, path: str) -> bool:
+        name = os.path.basename(path)
+        return any(fnmatch.fnmatchcase(path if os.sep in glob else name, glob) for glob in self.exclude_files)
+
     def _wanted(self, module: str, filename: str) -> bool:
-        if module == "typeharvest" or module.startswith("typeharvest."):
+        if filename.startswith("<") or _under(module, ("typeharvest", *self.exclude)):
+            return False  # no source file: code made by exec(), as dataclasses and namedtuples make
+        path = os.path.realpath(filename)
+        if self.exclude_files and self._excluded_file(path):
             return False
         if self.include:
-            return any(module == prefix or module.startswith(prefix + ".") for prefix in self.include)
-        if filename.startswith("<"):
-            return False
-        path = os.path.realpath(filename)
+            return _under(module, self.include)
         if not path.startswith(self.root) or path.startswith(_TYPEHARVEST_DIR + os.sep):
             return False
-        if path.startswith(self._library_dirs):
-            return False
-        return not _THIRD_PARTY_DIRS.intersection(Path(path).parts)
+        return not is_library_path(path)
+
+
+def _under(module: str, prefixes: Sequence[str]) -> bool:
+    return any(module == prefix or module.startswith(prefix + ".") for prefix in prefixes)
 
 
 def code_hash(code: types.CodeType) -> str:

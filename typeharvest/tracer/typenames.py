@@ -23,7 +23,9 @@ metaclass's ``__hash__``/``__eq__``, which may be user code.
 
 from __future__ import annotations
 
+import functools
 import itertools
+import operator
 import sys
 import types
 from collections import OrderedDict, defaultdict, deque
@@ -40,8 +42,11 @@ _module_dict: Final[Callable[[types.ModuleType], dict[str, object]]] = vars(type
 ].__get__
 _object_getattribute: Final = object.__getattribute__
 
-#: How many elements of a container are looked at: a list of a million costs what a list of eight does.
+#: How many elements of a container are named: a list of a million costs what a list of eight does.
 SAMPLE_SIZE: Final = 8
+#: How many of a mapping's first items are looked at for a class the named ones lack: a record-like dict
+#: holds values of many classes, and only its first items can be reached without walking the table.
+SCAN_SIZE: Final = 32
 #: How deep nested containers are looked into.
 MAX_DEPTH: Final = 3
 #: Tuples up to this length are named element by element; longer ones as ``tuple[X, ...]``.
@@ -144,12 +149,33 @@ def is_staticmethod(namespace: dict[str, object], qualname: str) -> bool:
     return any(c is staticmethod for c in _type_mro(type(owner)))
 
 
-def _spread(size: int) -> list[int]:
-    """Indices of at most SAMPLE_SIZE elements spread evenly over a sequence, first and last included."""
-    count = min(size, SAMPLE_SIZE)
+@functools.lru_cache(maxsize=1024)
+def _spread(size: int, most: int = SAMPLE_SIZE) -> tuple[int, ...]:
+    """Indices of at most ``most`` elements spread evenly over a sequence, first and last included."""
+    count = min(size, most)
     if count <= 1:
-        return [0][:count]
-    return [i * (size - 1) // (count - 1) for i in range(count)]
+        return (0,)[:count]
+    return tuple(i * (size - 1) // (count - 1) for i in range(count))
+
+
+def _pick(scanned: list[object]) -> list[object]:
+    """The elements to name: SAMPLE_SIZE spread over ``scanned``, and the first of each class they lack.
+
+    Classes are told apart by ``id(type(item))``: hashing a class could run a metaclass ``__hash__``.
+    """
+    picked = list(map(scanned.__getitem__, _spread(len(scanned))))
+    if len(scanned) <= SAMPLE_SIZE:
+        return picked
+    if all(map(operator.is_, map(type, scanned), itertools.repeat(type(picked[0])))):
+        return picked  # the common case, one class: said without building a set
+    seen = set(map(id, map(type, picked)))
+    if len(set(map(id, map(type, scanned)))) > len(seen):
+        for item in scanned:
+            key = id(type(item))
+            if key not in seen:
+                seen.add(key)
+                picked.append(item)
+    return picked
 
 
 # The container readers are only called for values whose type is *exactly* the container (the dispatch is
@@ -161,7 +187,7 @@ def _read_list(namer: TypeNamer, value: object, depth: int) -> str:
     size = len(items)
     if size == 0 or depth == 0:
         return "builtins.list"
-    sample = [items[i] for i in _spread(size)]
+    sample = list(map(items.__getitem__, _spread(size)))
     return _parameterised("builtins.list", namer._union(sample, depth - 1))
 
 
@@ -184,7 +210,7 @@ def _read_tuple(namer: TypeNamer, value: object, depth: int) -> str:
         if UNKNOWN in inner:
             return "builtins.tuple"
         return f"builtins.tuple[{', '.join(inner)}]"
-    sample = [items[i] for i in _spread(size)]
+    sample = list(map(items.__getitem__, _spread(size)))
     return _parameterised("builtins.tuple", namer._union(sample, depth - 1), variadic=True)
 
 
@@ -202,15 +228,14 @@ def _iterable_reader(name: str) -> _Reader:
 
 
 def _mapping_reader(name: str) -> _Reader:
-    """A reader for a C mapping (dict, defaultdict, OrderedDict): its first items."""
+    """A reader for a C mapping (dict, defaultdict, OrderedDict): its first items, the only ones in reach."""
 
     def read(namer: TypeNamer, value: object, depth: int) -> str:
         mapping = cast("dict[object, object]", value)
         if len(mapping) == 0 or depth == 0:
             return name
-        items = list(itertools.islice(dict.items(mapping), SAMPLE_SIZE))
-        keys = namer._union((k for k, _ in items), depth - 1)
-        values = namer._union((v for _, v in items), depth - 1)
+        keys = namer._union(_pick(list(itertools.islice(dict.keys(mapping), SCAN_SIZE))), depth - 1)
+        values = namer._union(_pick(list(itertools.islice(dict.values(mapping), SCAN_SIZE))), depth - 1)
         if not keys or not values:
             return name
         return f"{name}[{keys}, {values}]"

@@ -1,1 +1,0 @@
-"""A small untyped shop: the program typeharvest's demo traces."""
