@@ -146,7 +146,10 @@ def callgrind_main(args: argparse.Namespace) -> None:
     With ``--sampled-requests`` (typeharvest only), the N requests are forced unsampled, and then the
     requests of ``SAMPLED_PATTERN`` (some forced sampled) are counted apart (label "sampled"), with the
     governor off: forcing units to be sampled would make it throttle, and unforce them, mid-window.
-    With ``--later W2``, W2 more requests run uninstrumented, then N more are counted (label "later").
+    With ``--later W2``, W2 more requests run uninstrumented, then N more are counted (label "later"); with
+    both, the W2 requests have one in ten forced sampled (the traffic of a server at 1 % after W2 x 10
+    requests), and the pattern is counted again (label "warm"): what a sampled request costs once the
+    process has settled, where "sampled" is the first sampled requests of its life.
     typeharvest flushes its buffer before each window, uncounted, and at the end of it, counted: the
     window pays for writing what its own requests recorded, whenever the background flusher would have.
     """
@@ -161,11 +164,18 @@ def callgrind_main(args: argparse.Namespace) -> None:
     if forced:
         windows.append(("sampled", len(SAMPLED_PATTERN), list(SAMPLED_PATTERN)))
     if args.later:
-        windows.append(("later", args.requests, False))
+        windows.append(
+            ("warm", len(SAMPLED_PATTERN), list(SAMPLED_PATTERN))
+            if forced
+            else ("later", args.requests, False)
+        )
     extra: dict[str, Any] = {}
     for label, requests, force in windows:
         before = 0
         if label == "later":
+            contender.run(mix, args.later)
+        if label == "warm" and isinstance(contender, contenders.Typeharvest):
+            contender.force = [i % 10 == 0 for i in range(args.later)]
             contender.run(mix, args.later)
         tracer = contender.tracer if isinstance(contender, contenders.Typeharvest) else None
         if isinstance(contender, contenders.Typeharvest):
@@ -387,6 +397,7 @@ class Instructions:
     # th-0.01: what a sampled request costs, with the switching back of the unsampled one after it.
     sampled: dict[str, float] = field(default_factory=dict)
     later: dict[str, float] = field(default_factory=dict)  # th-1-nogov: counted again, later
+    warm: dict[str, float] = field(default_factory=dict)  # th-0.01: a sampled request once settled
     notes: dict[str, str] = field(default_factory=dict)
     reports: dict[str, dict[str, Any]] = field(default_factory=dict)
     requests: dict[str, int] = field(default_factory=dict)
@@ -407,7 +418,7 @@ def measure_instructions(args: argparse.Namespace, sizes: Sizes, righttyper: tup
         sampled = name == "th-0.01"
         extra = ["--markers", str(markers), "--warmup", str(warmup), "--requests", str(requests)]
         extra += ["--sampled-requests"] if sampled else []
-        later = sizes.later_warmup if name in ("th-1-nogov", "untraced") else 0
+        later = sizes.later_warmup if name in ("th-1-nogov", "untraced", "th-0.01") else 0
         extra += ["--later", str(later)]
         program = child_command("callgrind", "untraced" if name == "righttyper" else name, args, *extra)
         if name == "righttyper":
@@ -421,15 +432,15 @@ def measure_instructions(args: argparse.Namespace, sizes: Sizes, righttyper: tup
                 callgrind.command(out, program), workdir / f"callgrind-{name}.log"
             )
             result.per_request[name] = callgrind.measured_instructions(out, "measured") / requests
-            if later:
+            if later and not sampled:
                 result.later[name] = callgrind.measured_instructions(out, "later") / requests
             if sampled:
                 # The pattern's instructions less its unsampled requests', per sampled request.
                 unsampled = result.per_request[name]
-                window = callgrind.measured_instructions(out, "sampled")
                 count = sum(SAMPLED_PATTERN)
-                extra_cost = (window - (len(SAMPLED_PATTERN) - count) * unsampled) / count
-                result.sampled[name] = unsampled + extra_cost
+                for label, into in (("sampled", result.sampled), ("warm", result.warm)):
+                    window = callgrind.measured_instructions(out, label)
+                    into[name] = unsampled + (window - (len(SAMPLED_PATTERN) - count) * unsampled) / count
             result.requests[name] = requests
         except Exception as exc:
             result.notes[name] = f"not run ({exc})"
@@ -581,13 +592,24 @@ def print_instructions(ins: Instructions, sizes: Sizes, righttyper_version: str)
             )
             row(
                 "typeharvest 0.01, at 1% sampled",
-                estimate_at_one_percent(ins, name),
-                "= 0.99 x unsampled + 0.01 x sampled",
+                estimate_at_one_percent(ins, name, ins.sampled),
+                "= 0.99 x unsampled + 0.01 x sampled: the first sampled requests of the process",
+            )
+        if name in ins.warm:
+            row(
+                "  sampled request, settled",
+                ins.warm[name],
+                f"the same pattern after {sizes.later_warmup} more requests, 1 in 10 of them sampled",
+            )
+            row(
+                "  at 1% sampled, settled",
+                estimate_at_one_percent(ins, name, ins.warm),
+                "= 0.99 x unsampled + 0.01 x settled sampled: a server that has run a while",
             )
 
 
-def estimate_at_one_percent(ins: Instructions, name: str) -> float:
-    return 0.99 * ins.per_request[name] + 0.01 * ins.sampled[name]
+def estimate_at_one_percent(ins: Instructions, name: str, sampled: dict[str, float]) -> float:
+    return 0.99 * ins.per_request[name] + 0.01 * sampled[name]
 
 
 @dataclass
@@ -659,7 +681,9 @@ def print_targets(t: Throughput | None, ins: Instructions | None, shares: dict[s
     def instr(name: str) -> float | None:
         if ins is None or name not in ins.per_request or "untraced" not in ins.per_request:
             return None
-        value = estimate_at_one_percent(ins, name) if name in ins.sampled else ins.per_request[name]
+        value = (
+            estimate_at_one_percent(ins, name, ins.sampled) if name in ins.sampled else ins.per_request[name]
+        )
         return value / ins.per_request["untraced"]
 
     def rps(name: str) -> float | None:
@@ -685,6 +709,9 @@ def print_targets(t: Throughput | None, ins: Instructions | None, shares: dict[s
     ]:
         value = instr(name)
         rows.append((label, fmt(value), target, None if value is None else good(value)))
+        if name == "th-0.01" and ins is not None and name in ins.warm and "untraced" in ins.per_request:
+            settled = estimate_at_one_percent(ins, name, ins.warm) / ins.per_request["untraced"]
+            rows.append(("  the same, settled (see above)", fmt(settled), target, good(settled)))
     later = None
     if ins is not None and "th-1-nogov" in ins.later and "untraced" in ins.later:
         later = ins.later["th-1-nogov"] / ins.later["untraced"]

@@ -3,6 +3,8 @@ from collections import Counter
 
 import pytest
 
+import typeharvest.tracer
+
 
 class ListSink:
     """A sink that keeps what the tracer hands over, in memory."""
@@ -29,3 +31,13 @@ class ListSink:
 @pytest.fixture
 def sink():
     return ListSink()
+
+
+@pytest.fixture(autouse=True)
+def no_tracer_left_active():
+    """A test that leaves a tracer running fails, and does not take every later test down with it."""
+    yield
+    left = typeharvest.tracer._active
+    if left is not None:
+        left.stop()
+        pytest.fail("the test left a tracer running")

@@ -138,3 +138,47 @@ def test_rearming_renews_a_quarter_budget_and_only_for_exhausted_functions(sink)
     tracer.stop()
     assert sink.calls("steady") == 41 + 10
     assert sink.calls("varied") == 41  # the rearm did not restart its count
+
+
+def sampled_units(tracer, count, call):
+    for _ in range(count):
+        with tracer.sampled():
+            call()
+
+
+def test_at_a_low_sampling_rate_a_few_quiet_units_switch_a_function_off(sink):
+    # At 0.01 a sampled request is rare: two in which a function shows nothing new are enough.
+    tracer = make_tracer(sink, scope="units", sample_rate=0.01, sampler=lambda unit: True)
+    tracer.start()
+    sampled_units(tracer, 10, lambda: [steady(i) for i in range(5)])
+    tracer.stop()
+    # Unit 1 shows the signature; units 2 and 3 are quiet; the first call of unit 3 exhausts it.
+    assert sink.calls("steady") == 5 + 5 + 1
+
+
+def test_a_new_signature_starts_the_quiet_units_afresh(sink):
+    tracer = make_tracer(sink, scope="units", sample_rate=0.01, sampler=lambda unit: True)
+    tracer.start()
+    sampled_units(tracer, 1, lambda: steady(1))
+    sampled_units(tracer, 1, lambda: steady("news"))
+    sampled_units(tracer, 5, lambda: steady(1))
+    tracer.stop()
+    assert sink.calls("steady") == 1 + 1 + 2
+
+
+def test_rearming_gives_a_unit_switched_off_function_another_unit(sink):
+    tracer = make_tracer(sink, scope="units", sample_rate=0.01, sampler=lambda unit: True)
+    tracer.start()
+    sampled_units(tracer, 5, lambda: steady(1))
+    tracer.rearm()
+    sampled_units(tracer, 3, lambda: [steady(1), steady("rare")])
+    tracer.stop()
+    assert {s.arg_types for s in sink.signatures("steady")} == {("builtins.int",), ("builtins.str",)}
+
+
+def test_at_full_sampling_the_call_budget_alone_decides(sink):
+    tracer = make_tracer(sink, scope="units", sample_rate=1.0, budget=10)
+    tracer.start()
+    sampled_units(tracer, 8, lambda: steady(1))
+    tracer.stop()
+    assert sink.calls("steady") == 8  # eight quiet units, fewer calls than the budget: all recorded

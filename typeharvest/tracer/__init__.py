@@ -170,6 +170,7 @@ class Tracer:
         """
         if self._backend is None or not self._chosen(subject):
             return None
+        self._recorder.unit += 1
         return self.resume()
 
     def resume(self) -> UnitToken | None:

@@ -11,7 +11,10 @@ in every call, which the type alone cannot tell. The receiver is the first argum
 starts, held only until the call ends, and compared with ``is``.
 
 It also keeps each function's budget: once a function has been recorded ``budget`` times in a row without
-showing a new signature it is *exhausted*, and the backends stop listening to it until ``rearm``.
+showing a new signature it is *exhausted*, and the backends stop listening to it until ``rearm``. In the
+"units" scope a function is also exhausted after ``unit_budget`` sampled units in which it ran without a
+new signature: at a low sampling rate a sampled request is rare, and it should not pay for recording
+again, unit after unit, every function that only ever shows the same types.
 """
 
 from __future__ import annotations
@@ -70,6 +73,8 @@ class CodeEntry:
     unwraps_yields: bool = False
     exhausted: bool = False
     since_new: int = 0  # recorded calls in a row that showed no new signature
+    quiet_units: int = 0  # sampled units it ran in, in a row, without a new signature
+    last_unit: int = -1  # the serial of the last sampled unit it was recorded in
     running: int = 0  # recorded calls started and not yet finished (recursion, threads, suspended generators)
     seen: set[_SignatureKey] = field(default_factory=set)
     tallies: dict[_SignatureKey, _Tally] = field(default_factory=dict)
@@ -106,6 +111,9 @@ class Recorder:
         self.call_rate = config.sample_rate if self.everything else 1.0
         #: Nanoseconds spent recording calls: what the overhead governor weighs against wall time.
         self.busy_ns = 0
+        #: The serial number of the latest sampled unit of work ("units" scope).
+        self.unit = 0
+        self.unit_budget = unit_budget(config)
 
     def entry(self, code: types.CodeType, frame: types.FrameType) -> CodeEntry:
         """The (cached) decision for ``code``, made from the first frame that runs it."""
@@ -227,10 +235,13 @@ class Recorder:
         otherwise never get there, and every sampled unit would keep paying for them.
         """
         renewal = max(1, self.config.budget // 4)
+        unit_renewal = max(1, self.unit_budget // 4)
         for entry in list(self._entries.values()):
             if entry.exhausted:
                 entry.exhausted = False
                 entry.since_new = max(0, self.config.budget - renewal)
+                entry.quiet_units = max(0, self.unit_budget - 1 - unit_renewal)
+                entry.last_unit = self.unit
 
     def finish_pending(self) -> None:
         """Tally calls still running when tracing stops (an abandoned generator, the caller of ``stop``)."""
@@ -282,14 +293,20 @@ class Recorder:
             entry.running = max(0, entry.running - 1)
             if key in entry.seen:
                 entry.since_new += 1
-                if config.budget and entry.since_new >= config.budget:
+                if entry.last_unit != self.unit:
+                    entry.last_unit = self.unit
+                    entry.quiet_units += 1
+                if config.budget and (
+                    entry.since_new >= config.budget or 0 < self.unit_budget <= entry.quiet_units
+                ):
                     entry.exhausted = True
             elif len(entry.seen) >= config.max_signatures_per_function:
                 self._errors["signature_cap"] += 1
                 return
             else:
                 entry.seen.add(key)
-                entry.since_new = 0
+                entry.since_new = entry.quiet_units = 0
+                entry.last_unit = self.unit
             tally = entry.tallies.get(key)
             if tally is not None:
                 tally.calls += 1
@@ -298,6 +315,17 @@ class Recorder:
             else:
                 entry.tallies[key] = _Tally(1, time.time())
                 self._buffered += 1
+
+
+def unit_budget(config: TracerConfig) -> int:
+    """How many sampled units in a row without a new signature exhaust a function; 0 for no such limit.
+
+    The call budget scaled by the sampling rate: at 1.0 the call budget decides alone, at 0.01 two quiet
+    sampled requests switch a function off until the next re-arm.
+    """
+    if config.scope != "units" or not config.budget:
+        return 0
+    return max(2, round(config.budget * config.sample_rate))
 
 
 def receiver_name(info: FunctionInfo, namespace: dict[str, object]) -> str | None:

@@ -62,6 +62,7 @@ class CodeSelector:
         self.exclude_files = tuple(exclude_files)
         self.root = os.path.realpath(root if root is not None else os.getcwd()) + os.sep
         self.main_module = main_module
+        self._real_paths: dict[str, str] = {}
 
     def select(self, code: types.CodeType, frame_globals: Mapping[str, object]) -> FunctionInfo | None:
         """The function's description if it is to be traced, else None."""
@@ -96,6 +97,13 @@ class CodeSelector:
             return spec.name
         return self.main_module
 
+    def _real_path(self, filename: str) -> str:
+        # realpath() asks the file system about every component: once per file, not once per function.
+        path = self._real_paths.get(filename)
+        if path is None:
+            path = self._real_paths[filename] = os.path.realpath(filename)
+        return path
+
     def _excluded_file(self, path: str) -> bool:
         name = os.path.basename(path)
         return any(fnmatch.fnmatchcase(path if os.sep in glob else name, glob) for glob in self.exclude_files)
@@ -103,11 +111,11 @@ class CodeSelector:
     def _wanted(self, module: str, filename: str) -> bool:
         if filename.startswith("<") or _under(module, ("typeharvest", *self.exclude)):
             return False  # no source file: code made by exec(), as dataclasses and namedtuples make
-        path = os.path.realpath(filename)
-        if self.exclude_files and self._excluded_file(path):
+        if self.exclude_files and self._excluded_file(self._real_path(filename)):
             return False
         if self.include:
             return _under(module, self.include)
+        path = self._real_path(filename)
         if not path.startswith(self.root) or path.startswith(_TYPEHARVEST_DIR + os.sep):
             return False
         return not is_library_path(path)
