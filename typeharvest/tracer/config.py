@@ -26,8 +26,9 @@ class TracerConfig:
     the integration passes, e.g. the request, and returns a bool). A function recorded ``budget`` times in
     a row without a new signature is switched off until the next re-arm, every ``rearm_interval`` seconds
     (0 disables budgets); in the "units" scope also one that ran in ``budget * sample_rate`` (at least
-    2) sampled units in a row without a new signature. The governor lowers the sampling rate when recording takes more than
-    ``overhead_target`` of wall time. Observations are flushed every ``flush_interval`` seconds.
+    2) sampled units in a row without a new signature. The governor lowers the sampling rate when
+    recording takes more than ``overhead_target`` of wall time. Observations are flushed every
+    ``flush_interval`` seconds.
     """
 
     include: Sequence[str] = ()

@@ -35,7 +35,10 @@ def _library_dirs() -> tuple[str, ...]:
 
 def is_library_path(path: str | os.PathLike[str]) -> bool:
     """Whether a source file or directory belongs to the standard library or an installed package."""
-    real = os.path.realpath(path)
+    return _is_library_real_path(os.path.realpath(path))
+
+
+def _is_library_real_path(real: str) -> bool:
     if (real + os.sep).startswith(_library_dirs()):
         return True
     return bool(_THIRD_PARTY_DIRS.intersection(Path(real).parts))
@@ -118,7 +121,7 @@ class CodeSelector:
         path = self._real_path(filename)
         if not path.startswith(self.root) or path.startswith(_TYPEHARVEST_DIR + os.sep):
             return False
-        return not is_library_path(path)
+        return not _is_library_real_path(path)
 
 
 def _under(module: str, prefixes: Sequence[str]) -> bool:

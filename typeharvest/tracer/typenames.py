@@ -150,9 +150,9 @@ def is_staticmethod(namespace: dict[str, object], qualname: str) -> bool:
 
 
 @functools.lru_cache(maxsize=1024)
-def _spread(size: int, most: int = SAMPLE_SIZE) -> tuple[int, ...]:
-    """Indices of at most ``most`` elements spread evenly over a sequence, first and last included."""
-    count = min(size, most)
+def _spread(size: int) -> tuple[int, ...]:
+    """Indices of at most SAMPLE_SIZE elements spread evenly over a sequence, first and last included."""
+    count = min(size, SAMPLE_SIZE)
     if count <= 1:
         return (0,)[:count]
     return tuple(i * (size - 1) // (count - 1) for i in range(count))
