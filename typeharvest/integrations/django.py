@@ -1,8 +1,8 @@
 """Django: one line in ``MIDDLEWARE`` traces a sample of the project's requests.
 
 The middleware is sync and async capable, so Django never wraps it in a thread hop: under ASGI an async
-view stays on the event loop. Settings come from ``settings.TYPEHARVEST`` and are checked when the first
-request builds the middleware chain; a mistake raises ``ImproperlyConfigured``. ``ENABLED: False``
+view stays on the event loop. Settings come from ``settings.TYPEHARVEST`` and are checked when Django
+builds the middleware chain, at start-up; a mistake raises ``ImproperlyConfigured``. ``ENABLED: False``
 removes the middleware from the chain (``MiddlewareNotUsed``), so it then costs nothing at all.
 """
 

@@ -54,7 +54,7 @@ def parse_settings(
     Raises ``InvalidSettings`` with a message naming the offending setting as the user wrote it.
     """
     known = {spell(name): name for name in _FIELDS}
-    unknown = sorted(set(given) - set(known))
+    unknown = sorted(set(given) - set(known), key=str)
     if unknown:
         raise InvalidSettings(f"unknown setting {unknown[0]!r}; the settings are {', '.join(sorted(known))}")
     values = {**defaults, **{known[key]: value for key, value in given.items()}}
