@@ -147,9 +147,10 @@ def callgrind_main(args: argparse.Namespace) -> None:
     requests of ``SAMPLED_PATTERN`` (some forced sampled) are counted apart (label "sampled"), with the
     governor off: forcing units to be sampled would make it throttle, and unforce them, mid-window.
     With ``--later W2``, W2 more requests run uninstrumented, then N more are counted (label "later"); with
-    both, the W2 requests have one in ten forced sampled (the traffic of a server at 1 % after W2 x 10
-    requests), and the pattern is counted again (label "warm"): what a sampled request costs once the
-    process has settled, where "sampled" is the first sampled requests of its life.
+    both, the W2 requests have one in seven forced sampled (prime to the six kinds of the mix, so each
+    kind has its turn; a server at 1 % samples as many in W2 x 7 requests), and the pattern is counted
+    again (label "warm"): what a sampled request costs once the process has settled, where "sampled" is
+    the first sampled requests of its life.
     typeharvest flushes its buffer before each window, uncounted, and at the end of it, counted: the
     window pays for writing what its own requests recorded, whenever the background flusher would have.
     """
@@ -175,7 +176,7 @@ def callgrind_main(args: argparse.Namespace) -> None:
         if label == "later":
             contender.run(mix, args.later)
         if label == "warm" and isinstance(contender, contenders.Typeharvest):
-            contender.force = [i % 10 == 0 for i in range(args.later)]
+            contender.force = [i % 7 == 0 for i in range(args.later)]  # 7: every kind in turn
             contender.run(mix, args.later)
         tracer = contender.tracer if isinstance(contender, contenders.Typeharvest) else None
         if isinstance(contender, contenders.Typeharvest):
@@ -599,7 +600,7 @@ def print_instructions(ins: Instructions, sizes: Sizes, righttyper_version: str)
             row(
                 "  sampled request, settled",
                 ins.warm[name],
-                f"the same pattern after {sizes.later_warmup} more requests, 1 in 10 of them sampled",
+                f"the same pattern after {sizes.later_warmup} more requests, 1 in 7 of them sampled",
             )
             row(
                 "  at 1% sampled, settled",

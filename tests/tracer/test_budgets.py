@@ -182,3 +182,23 @@ def test_at_full_sampling_the_call_budget_alone_decides(sink):
     sampled_units(tracer, 8, lambda: steady(1))
     tracer.stop()
     assert sink.calls("steady") == 8  # eight quiet units, fewer calls than the budget: all recorded
+
+
+def test_at_a_low_sampling_rate_the_call_budget_shrinks_too(sink):
+    tracer = make_tracer(sink, scope="units", sample_rate=0.01, sampler=lambda unit: True)
+    tracer.start()
+    sampled_units(tracer, 1, lambda: [steady(i) for i in range(100)])
+    tracer.stop()
+    assert sink.calls("steady") == 1 + 20  # budget 200 x sqrt(0.01)
+
+
+def test_the_budgets_for_each_scope_and_rate():
+    from typeharvest.tracer.config import TracerConfig
+    from typeharvest.tracer.recorder import budgets
+
+    assert budgets(TracerConfig(budget=200)) == (200, 0)
+    assert budgets(TracerConfig(budget=200, scope="units", sample_rate=1.0)) == (200, 200)
+    assert budgets(TracerConfig(budget=200, scope="units", sample_rate=0.1)) == (63, 20)
+    assert budgets(TracerConfig(budget=200, scope="units", sample_rate=0.01)) == (20, 2)
+    assert budgets(TracerConfig(budget=10, scope="units", sample_rate=0.01)) == (10, 2)
+    assert budgets(TracerConfig(budget=0, scope="units", sample_rate=0.01)) == (0, 0)

@@ -25,10 +25,11 @@ class TracerConfig:
     recorded ("process" scope). ``sampler``, if given, decides for a unit instead (it receives the object
     the integration passes, e.g. the request, and returns a bool). A function recorded ``budget`` times in
     a row without a new signature is switched off until the next re-arm, every ``rearm_interval`` seconds
-    (0 disables budgets); in the "units" scope also one that ran in ``budget * sample_rate`` (at least
-    2) sampled units in a row without a new signature. The governor lowers the sampling rate when
-    recording takes more than ``overhead_target`` of wall time. Observations are flushed every
-    ``flush_interval`` seconds.
+    (0 disables budgets). In the "units" scope the budget shrinks with the sampling rate, to
+    ``budget * sqrt(sample_rate)`` calls (at least 20), and a function is also switched off after
+    ``budget * sample_rate`` (at least 2) sampled units in a row without a new signature. The governor
+    lowers the sampling rate when recording takes more than ``overhead_target`` of wall time.
+    Observations are flushed every ``flush_interval`` seconds.
     """
 
     include: Sequence[str] = ()

@@ -10,16 +10,18 @@ A method that returns its receiver (``return self``, ``return cls``) has its ret
 in every call, which the type alone cannot tell. The receiver is the first argument as read when the call
 starts, held only until the call ends, and compared with ``is``.
 
-It also keeps each function's budget: once a function has been recorded ``budget`` times in a row without
-showing a new signature it is *exhausted*, and the backends stop listening to it until ``rearm``. In the
-"units" scope a function is also exhausted after ``unit_budget`` sampled units in which it ran without a
-new signature: at a low sampling rate a sampled request is rare, and it should not pay for recording
-again, unit after unit, every function that only ever shows the same types.
+It also keeps each function's budget: once a function has been recorded ``call_budget`` times in a row
+without showing a new signature it is *exhausted*, and the backends stop listening to it until ``rearm``.
+In the "units" scope a function is also exhausted after ``unit_budget`` sampled units in which it ran
+without a new signature, and both budgets shrink with the sampling rate: at a low rate a sampled request
+is rare, and it should not pay, unit after unit, for recording every function that only ever shows the
+same types (see ``budgets``).
 """
 
 from __future__ import annotations
 
 import gc
+import math
 import random
 import threading
 import time
@@ -113,7 +115,7 @@ class Recorder:
         self.busy_ns = 0
         #: The serial number of the latest sampled unit of work ("units" scope).
         self.unit = 0
-        self.unit_budget = unit_budget(config)
+        self.call_budget, self.unit_budget = budgets(config)
 
     def entry(self, code: types.CodeType, frame: types.FrameType) -> CodeEntry:
         """The (cached) decision for ``code``, made from the first frame that runs it."""
@@ -234,12 +236,12 @@ class Recorder:
         Functions still spending their first budget keep counting: at a low sampling rate they would
         otherwise never get there, and every sampled unit would keep paying for them.
         """
-        renewal = max(1, self.config.budget // 4)
+        renewal = max(1, self.call_budget // 4)
         unit_renewal = max(1, self.unit_budget // 4)
         for entry in list(self._entries.values()):
             if entry.exhausted:
                 entry.exhausted = False
-                entry.since_new = max(0, self.config.budget - renewal)
+                entry.since_new = max(0, self.call_budget - renewal)
                 entry.quiet_units = max(0, self.unit_budget - 1 - unit_renewal)
                 entry.last_unit = self.unit
 
@@ -296,8 +298,8 @@ class Recorder:
                 if entry.last_unit != self.unit:
                     entry.last_unit = self.unit
                     entry.quiet_units += 1
-                if config.budget and (
-                    entry.since_new >= config.budget or 0 < self.unit_budget <= entry.quiet_units
+                if self.call_budget and (
+                    entry.since_new >= self.call_budget or 0 < self.unit_budget <= entry.quiet_units
                 ):
                     entry.exhausted = True
             elif len(entry.seen) >= config.max_signatures_per_function:
@@ -317,15 +319,22 @@ class Recorder:
                 self._buffered += 1
 
 
-def unit_budget(config: TracerConfig) -> int:
-    """How many sampled units in a row without a new signature exhaust a function; 0 for no such limit.
+def budgets(config: TracerConfig) -> tuple[int, int]:
+    """How many recorded calls, and how many sampled units, in a row without a new signature exhaust a
+    function (0: no such limit).
 
-    The call budget scaled by the sampling rate: at 1.0 the call budget decides alone, at 0.01 two quiet
-    sampled requests switch a function off until the next re-arm.
+    In the "process" scope, ``budget`` calls. In the "units" scope the configured budget holds at a
+    sampling rate of 1.0 and shrinks with the rate: ``budget * sqrt(rate)`` calls (at least 20) and
+    ``budget * rate`` units (at least 2) — at 0.01, 20 calls or 2 quiet sampled requests. What a rare
+    sampled request would find by recording a function's two-hundredth identical call it is unlikely to
+    find; what it costs, every unsampled request pays for in throughput.
     """
-    if config.scope != "units" or not config.budget:
-        return 0
-    return max(2, round(config.budget * config.sample_rate))
+    if not config.budget:
+        return 0, 0
+    if config.scope != "units":
+        return config.budget, 0
+    calls = max(min(config.budget, 20), round(config.budget * math.sqrt(config.sample_rate)))
+    return calls, max(2, round(config.budget * config.sample_rate))
 
 
 def receiver_name(info: FunctionInfo, namespace: dict[str, object]) -> str | None:
