@@ -51,7 +51,8 @@ THROUGHPUT_CONTENDERS = ["untraced", "th-0", "th-0.01", "th-0.1", "th-1", "th-1-
 # 1.0 to ~0.05 there while it recovered to 1.0 in the throughput run); its effect shows in the throughput.
 CALLGRIND_CONTENDERS = ["monkeytype", "righttyper", "th-1-nogov", "th-0.01", "untraced"]
 # th-0.01 under callgrind: after the unsampled window, 13 requests in which one request of each kind is
-# sampled and each sampled one is followed by an unsampled one, which pays for switching the events off again.
+# sampled and each sampled one is followed by an unsampled one, which pays for switching the events off again;
+# counted a second time with none sampled, over the same kinds (``pattern_windows``), to tell the cost apart.
 SAMPLED_PATTERN = [i in (0, 2, 4, 7, 9, 11) for i in range(13)]
 ACCURACY_RUNS = ["th-full", "th-1", "th-0.01"]
 ACCURACY_SEED = 12345  # which units sampling 0.01 picks; fixed so runs are comparable
@@ -161,41 +162,39 @@ def callgrind_main(args: argparse.Namespace) -> None:
     contender = contenders.make(args.contender, db, forceable=forced, **overrides)
     contender.start()
     contender.run(mix, args.warmup)
-    windows: list[tuple[str, int, bool | list[bool]]] = [("measured", args.requests, False)]
+    # Steps: ("run", requests, force) uncounted, or ("window", requests, force, label) counted.
+    steps: list[tuple[Any, ...]] = [("window", args.requests, False, "measured")]
     if forced:
-        windows.append(("sampled", len(SAMPLED_PATTERN), list(SAMPLED_PATTERN)))
-    if args.later:
-        windows.append(
-            ("warm", len(SAMPLED_PATTERN), list(SAMPLED_PATTERN))
-            if forced
-            else ("later", args.requests, False)
-        )
+        steps += pattern_windows("sampled")
+    if args.later and forced:
+        steps.append(("run", args.later, [i % 7 == 0 for i in range(args.later)]))  # 7: every kind in turn
+        steps += pattern_windows("warm")
+    elif args.later:
+        steps += [("run", args.later, False), ("window", args.requests, False, "later")]
     extra: dict[str, Any] = {}
-    for label, requests, force in windows:
-        before = 0
-        if label == "later":
-            contender.run(mix, args.later)
-        if label == "warm" and isinstance(contender, contenders.Typeharvest):
-            contender.force = [i % 7 == 0 for i in range(args.later)]  # 7: every kind in turn
-            contender.run(mix, args.later)
-        tracer = contender.tracer if isinstance(contender, contenders.Typeharvest) else None
-        if isinstance(contender, contenders.Typeharvest):
-            if forced:
-                contender.force = force
-            before = contender.traced_units
-        if tracer is not None:
-            tracer.flush()  # what earlier requests recorded is written outside the window...
+    typeharvest = contender if isinstance(contender, contenders.Typeharvest) else None
+    for step in steps:
+        requests, force = step[1], step[2]
+        if typeharvest is not None and forced:
+            typeharvest.force = force
+        if step[0] == "run":
+            contender.run(mix, requests)
+            continue
+        label = step[3]
+        before = typeharvest.traced_units if typeharvest is not None else 0
+        if typeharvest is not None:
+            typeharvest.tracer.flush()  # what earlier requests recorded is written outside the window...
         # A full collection due in one process and not in another would decide the comparison.
         gc.collect()
         gc.freeze()
         markers.start()
         contender.run(mix, requests)
-        if tracer is not None:
-            tracer.flush()  # ... and what the window's requests recorded, inside it
+        if typeharvest is not None:
+            typeharvest.tracer.flush()  # ... and what the window's requests recorded, inside it
         markers.stop(label)
-        if isinstance(contender, contenders.Typeharvest):
-            extra[f"units_{label}"] = contender.traced_units - before
-            extra[f"rearms_{label}"] = contender.tracer.status().rearms
+        if typeharvest is not None:
+            extra[f"units_{label}"] = typeharvest.traced_units - before
+            extra[f"rearms_{label}"] = typeharvest.tracer.status().rearms
     if isinstance(contender, contenders.Typeharvest):
         status = contender.tracer.status()
         extra.update(rate=status.governor.rate, throttles=status.governor.throttles)
@@ -204,6 +203,18 @@ def callgrind_main(args: argparse.Namespace) -> None:
     # Leave without the launcher's or tracer's exit work (RightTyper post-processes for minutes at exit).
     sys.stderr.flush()
     os._exit(0)
+
+
+def pattern_windows(label: str) -> list[tuple[Any, ...]]:
+    """``SAMPLED_PATTERN`` counted twice over the same kinds of request: all unsampled ("<label>-base"),
+    then, the mix brought back to the same kind, with its sampled requests ("<label>"). The difference is
+    what the sampled requests cost, whatever the kinds they fell on."""
+    count = len(SAMPLED_PATTERN)
+    return [
+        ("window", count, False, f"{label}-base"),
+        ("run", -count % harness.MIX_SIZE, False),
+        ("window", count, list(SAMPLED_PATTERN), label),
+    ]
 
 
 def accuracy_main(args: argparse.Namespace) -> None:
@@ -436,12 +447,13 @@ def measure_instructions(args: argparse.Namespace, sizes: Sizes, righttyper: tup
             if later and not sampled:
                 result.later[name] = callgrind.measured_instructions(out, "later") / requests
             if sampled:
-                # The pattern's instructions less its unsampled requests', per sampled request.
+                # The pattern's instructions less the same requests' unsampled, per sampled request.
                 unsampled = result.per_request[name]
                 count = sum(SAMPLED_PATTERN)
                 for label, into in (("sampled", result.sampled), ("warm", result.warm)):
                     window = callgrind.measured_instructions(out, label)
-                    into[name] = unsampled + (window - (len(SAMPLED_PATTERN) - count) * unsampled) / count
+                    base = callgrind.measured_instructions(out, f"{label}-base")
+                    into[name] = unsampled + (window - base) / count
             result.requests[name] = requests
         except Exception as exc:
             result.notes[name] = f"not run ({exc})"
@@ -589,7 +601,7 @@ def print_instructions(ins: Instructions, sizes: Sizes, righttyper_version: str)
                 "typeharvest 0.01, sampled request",
                 ins.sampled[name],
                 f"{ins.reports[name].get('units_sampled')} sampled in {len(SAMPLED_PATTERN)}: one per kind, "
-                "each followed by an unsampled one",
+                "each followed by an unsampled one; less the same 13 unsampled",
             )
             row(
                 "typeharvest 0.01, at 1% sampled",

@@ -1,6 +1,7 @@
 """Units scope: only the sampled unit of work is recorded — not other threads, not other asyncio tasks."""
 
 import asyncio
+import sys
 import threading
 
 import pytest
@@ -156,3 +157,28 @@ def test_resume_continues_a_chosen_unit_without_a_new_coin_toss(sink):
     tracer.stop()
     assert tracer.resume() is None, "nothing to resume once stopped"
     assert {s.arg_types for s in sink.signatures("work")} == {("builtins.str",)}
+
+
+def newcomer(x):
+    return x
+
+
+@pytest.mark.skipif(sys.version_info < (3, 12), reason="sys.monitoring")
+def test_settled_units_hear_only_the_functions_still_recorded_until_the_next_rearm(sink):
+    from typeharvest.tracer.monitoring_backend import SETTLE_UNITS
+
+    tracer = units_tracer(sink, sample_rate=0.5, sampler=lambda unit: True, budget=0)
+    tracer.start()
+    for _ in range(SETTLE_UNITS + 1):  # the first unit finds `work`; then quiet ones settle the tracer
+        with tracer.sampled():
+            work(1)
+    with tracer.sampled():
+        work("news")  # a live function is still heard, new types and all
+        newcomer(1)  # code never seen before is not, in a settled unit
+    tracer.rearm()  # ... until the next re-arm looks for new code again
+    with tracer.sampled():
+        newcomer(2)
+    tracer.stop()
+    assert {s.arg_types for s in sink.signatures("work")} == {("builtins.int",), ("builtins.str",)}
+    assert sink.calls("work") == SETTLE_UNITS + 2
+    assert sink.calls("newcomer") == 1

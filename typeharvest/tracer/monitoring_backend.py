@@ -7,6 +7,12 @@ work runs ("units" scope) or for the whole run ("process" scope): outside sample
 runs as if no tool were installed. Disarming resets the locations disabled meanwhile, which is why a
 tracer that samples every unit stays armed between units.
 
+Arming every event is also what a sampled unit costs most once the process has settled: every code object
+the unit runs is instrumented again, and again when the events are disarmed, and every location calls
+back once more before it is disabled again. So once ``SETTLE_UNITS`` sampled units in a row have met no
+code the tracer had not seen, units arm only the functions still being recorded (``set_local_events``),
+until the next re-arm, which also looks for new code again with one fully armed unit.
+
 ``PY_UNWIND`` is not used: it cannot be disabled, and Django alone raises hundreds of exceptions per
 request. A recorded call that raised is found out when the next call starts in its frame's place, or when
 tracing stops, and is kept with its arguments and no return type.
@@ -28,6 +34,8 @@ from typeharvest.tracer.recorder import Recorder
 _CANDIDATE_TOOL_IDS = (2, 4, 3, 5)
 _TOOL_NAME = "typeharvest"
 _used_tool_ids: set[int] = set()
+#: Sampled units in a row that found no new code, after which units arm the live functions only.
+SETTLE_UNITS = 3
 
 
 class MonitoringBackend:
@@ -39,6 +47,11 @@ class MonitoringBackend:
         self._units = 0
         self._units_lock = threading.Lock()
         self._armed = False
+        self._settled = False  # units arm the live functions' local events, not every event
+        self._quiet_units = 0  # sampled units in a row that met no new code
+        self._made_at_arm = 0
+        self._local_codes: list[types.CodeType] = []
+        self._globally_armed = False
 
     def install(self) -> None:
         """Claim a tool id and register the callbacks (nothing fires until ``arm``)."""
@@ -60,9 +73,8 @@ class MonitoringBackend:
         if self._tool_id is None:
             return
         monitoring = sys.monitoring
+        self._disarm()
         tool_id, self._tool_id = self._tool_id, None
-        monitoring.set_events(tool_id, 0)
-        self._armed = False
         for event in (
             monitoring.events.PY_START,
             monitoring.events.PY_RETURN,
@@ -83,7 +95,11 @@ class MonitoringBackend:
         with self._units_lock:
             self._units = max(0, self._units - 1)
             if self._units == 0 and not keep_armed and not self._recorder.everything and self._armed:
+                found_new_code = self._recorder.entries_made != self._made_at_arm
                 self._disarm()
+                if not self._settled:
+                    self._quiet_units = 0 if found_new_code else self._quiet_units + 1
+                    self._settled = self._quiet_units >= SETTLE_UNITS
 
     def after_fork_in_child(self) -> None:
         """Only the forking thread survives a fork: units other threads had open are gone."""
@@ -93,7 +109,11 @@ class MonitoringBackend:
             self._disarm()
 
     def restart(self) -> None:
-        """Call back again at every location disabled so far (exhausted budgets were just renewed)."""
+        """Call back again at every location disabled so far (exhausted budgets were just renewed), and
+        look for code not seen yet with fully armed units again."""
+        with self._units_lock:
+            self._settled = False
+            self._quiet_units = 0
         if self._tool_id is not None:
             sys.monitoring.restart_events()
 
@@ -101,12 +121,25 @@ class MonitoringBackend:
         if self._tool_id is None:
             return
         events = sys.monitoring.events
-        sys.monitoring.set_events(self._tool_id, events.PY_START | events.PY_RETURN | events.PY_YIELD)
+        wanted = events.PY_START | events.PY_RETURN | events.PY_YIELD
+        if self._settled and not self._recorder.everything:
+            self._local_codes = self._recorder.live_codes()
+            for code in self._local_codes:
+                sys.monitoring.set_local_events(self._tool_id, code, wanted)
+        else:
+            self._made_at_arm = self._recorder.entries_made
+            sys.monitoring.set_events(self._tool_id, wanted)
+            self._globally_armed = True
         self._armed = True
 
     def _disarm(self) -> None:
         if self._tool_id is not None:
-            sys.monitoring.set_events(self._tool_id, 0)
+            if self._globally_armed:
+                sys.monitoring.set_events(self._tool_id, 0)
+            for code in self._local_codes:
+                sys.monitoring.set_local_events(self._tool_id, code, 0)
+        self._globally_armed = False
+        self._local_codes = []
         self._armed = False
 
     # The callbacks: each catches everything, because an exception here would surface in the host program.

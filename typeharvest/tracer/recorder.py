@@ -116,6 +116,8 @@ class Recorder:
         #: The serial number of the latest sampled unit of work ("units" scope).
         self.unit = 0
         self.call_budget, self.unit_budget = budgets(config)
+        #: How many code objects have been looked at so far (a unit that adds none found no new code).
+        self.entries_made = 0
 
     def entry(self, code: types.CodeType, frame: types.FrameType) -> CodeEntry:
         """The (cached) decision for ``code``, made from the first frame that runs it."""
@@ -135,7 +137,12 @@ class Recorder:
                 if current is not None and current.code is code:
                     return current
                 self._entries[id(code)] = entry
+                self.entries_made += 1
         return entry
+
+    def live_codes(self) -> list[types.CodeType]:
+        """The code of every traced function not switched off: all that a settled unit needs to hear."""
+        return [entry.code for entry in list(self._entries.values()) if entry.info and not entry.exhausted]
 
     def known_entry(self, code: types.CodeType) -> CodeEntry | None:
         """The entry for ``code`` if a decision was already made."""
