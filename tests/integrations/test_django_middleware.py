@@ -10,6 +10,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from tracedb import read_traces
 
 pytest.importorskip("django")
 
@@ -59,29 +60,7 @@ def harvest(tmp_path):
 
 
 def traces(path, module="probeapp.services"):
-    """{qualname: Counter({(arg types, return, yield): calls})} after flushing the shared tracer.
-
-    Types are written without the ``builtins.`` prefix, and "-" stands for "nothing yielded".
-    """
-    from typeharvest.integrations.runtime import stop_shared_tracer
-    from typeharvest.store import TraceReader
-
-    stop_shared_tracer()
-    found = {}
-    with TraceReader(path) as reader:
-        for observation in reader.observations(module):
-            signature = observation.signature
-            key = (
-                tuple(short(name) for name in signature.arg_types),
-                short(signature.return_type),
-                short(signature.yield_type) or "-",
-            )
-            found.setdefault(observation.function.qualname, Counter())[key] += observation.calls
-    return found
-
-
-def short(type_name):
-    return type_name.replace("builtins.", "")
+    return read_traces(path, module)
 
 
 def calls(path, qualname, module="probeapp.services"):

@@ -18,6 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+from tracedb import short
 
 from typeharvest.store import TraceReader
 
@@ -166,10 +167,6 @@ def calls(db, module, qualname):
                 key = (tuple(short(name) for name in signature.arg_types), short(signature.return_type))
                 found[key] += observation.calls
     return found
-
-
-def short(type_name):
-    return type_name.replace("builtins.", "")
 
 
 def writer_pids(db):

@@ -18,6 +18,7 @@ from wsgiref.simple_server import WSGIRequestHandler, make_server
 from wsgiref.util import FileWrapper, setup_testing_defaults
 
 import pytest
+from tracedb import read_traces
 
 from typeharvest.integrations.asgi import TypeHarvestASGIMiddleware
 from typeharvest.integrations.options import InvalidSettings
@@ -46,26 +47,7 @@ def db(tmp_path):
 
 
 def traces(path, module="servedapp.services"):
-    """{qualname: Counter({(arg types, return, yield): calls})} after stopping the shared tracer.
-
-    Types are written without the ``builtins.`` prefix; "-" stands for "not observed".
-    """
-    stop_shared_tracer()
-    found = {}
-    with TraceReader(path) as reader:
-        for observation in reader.observations(module):
-            signature = observation.signature
-            key = (
-                tuple(short(name) for name in signature.arg_types),
-                short(signature.return_type) or "-",
-                short(signature.yield_type) or "-",
-            )
-            found.setdefault(observation.function.qualname, Counter())[key] += observation.calls
-    return found
-
-
-def short(type_name):
-    return type_name.replace("builtins.", "")
+    return read_traces(path, module)
 
 
 def total_calls(path):

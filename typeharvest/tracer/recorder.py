@@ -302,7 +302,7 @@ class Recorder:
             entry.running = max(0, entry.running - 1)
             if key in entry.seen:
                 entry.since_new += 1
-                if entry.last_unit != self.unit:
+                if self.unit_budget and entry.last_unit != self.unit:
                     entry.last_unit = self.unit
                     entry.quiet_units += 1
                 if self.call_budget and (
