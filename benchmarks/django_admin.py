@@ -56,7 +56,8 @@ CALLGRIND_CONTENDERS = ["monkeytype", "righttyper", "th-1-nogov", "th-0.01", "un
 SAMPLED_PATTERN = [i in (0, 2, 4, 7, 9, 11) for i in range(13)]
 ACCURACY_RUNS = ["th-full", "th-1", "th-0.01"]
 ACCURACY_SEED = 12345  # which units sampling 0.01 picks; fixed so runs are comparable
-ROUND_ORDER_SEED = 669  # the shuffled order of the throughput processes in each round
+ROUND_ORDER_SEED = 669
+CALLGRIND_ENV = {"PYTHONHASHSEED": "0"}  # the shuffled order of the throughput processes in each round
 
 
 @dataclass
@@ -144,8 +145,8 @@ def worker_main(args: argparse.Namespace) -> None:
 def callgrind_main(args: argparse.Namespace) -> None:
     """A callgrind process: warm-up uninstrumented, then N requests counted, then exit at once.
 
-    With ``--sampled-requests`` (typeharvest only), the N requests are forced unsampled, and then the
-    requests of ``SAMPLED_PATTERN`` (some forced sampled) are counted apart (label "sampled"), with the
+    With ``--sampled-requests`` (typeharvest only), the warm-up and the N requests are forced unsampled,
+    then the requests of ``SAMPLED_PATTERN`` (some forced sampled) are counted apart (label "sampled"), the
     governor off: forcing units to be sampled would make it throttle, and unforce them, mid-window.
     With ``--later W2``, W2 more requests run uninstrumented, then N more are counted (label "later"); with
     both, the W2 requests have one in seven forced sampled (prime to the six kinds of the mix, so each
@@ -161,6 +162,10 @@ def callgrind_main(args: argparse.Namespace) -> None:
     overrides = {"overhead_target": 1.0} if forced else {}
     contender = contenders.make(args.contender, db, forceable=forced, **overrides)
     contender.start()
+    if isinstance(contender, contenders.Typeharvest) and forced:
+        # Unsampled: the pattern's sampled requests are the first of the process, in every run (a random
+        # 1 % of the warm-up would have met a varying share of the code first, by up to 2x of their cost).
+        contender.force = False
     contender.run(mix, args.warmup)
     # Steps: ("run", requests, force) uncounted, or ("window", requests, force, label) counted.
     steps: list[tuple[Any, ...]] = [("window", args.requests, False, "measured")]
@@ -252,14 +257,21 @@ def child_command(mode: str, contender: str, args: argparse.Namespace, *extra: s
     ]
 
 
-def run_child(command: Sequence[str], log: Path) -> dict[str, Any]:
+def run_child(command: Sequence[str], log: Path, env: dict[str, str] | None = None) -> dict[str, Any]:
     """Run a child to completion; its last report, or an error naming the log with its stderr.
 
     Children run in the temporary directory: RightTyper, for one, writes its log into the current one.
+    ``env`` adds to the environment.
     """
     with open(log, "w") as stderr:
         result = subprocess.run(
-            command, stdout=subprocess.PIPE, stderr=stderr, text=True, check=False, cwd=log.parent
+            command,
+            stdout=subprocess.PIPE,
+            stderr=stderr,
+            text=True,
+            check=False,
+            cwd=log.parent,
+            env={**os.environ, **(env or {})},
         )
     reports = [r for r in map(read_report, result.stdout.splitlines()) if r is not None]
     if result.returncode != 0 or not reports:
@@ -440,8 +452,10 @@ def measure_instructions(args: argparse.Namespace, sizes: Sizes, righttyper: tup
             program = [*righttyper[0], *program[1:]]  # the launcher runs this script
         out = workdir / f"callgrind-{name}.out"
         try:
+            # One string-hashing seed for every contender: with a random one each, the layout of dicts
+            # and sets (and so the instructions of the same requests) moved the ratios by a few percent.
             result.reports[name] = run_child(
-                callgrind.command(out, program), workdir / f"callgrind-{name}.log"
+                callgrind.command(out, program), workdir / f"callgrind-{name}.log", CALLGRIND_ENV
             )
             result.per_request[name] = callgrind.measured_instructions(out, "measured") / requests
             if later and not sampled:
@@ -619,6 +633,14 @@ def print_instructions(ins: Instructions, sizes: Sizes, righttyper_version: str)
                 estimate_at_one_percent(ins, name, ins.warm),
                 "= 0.99 x unsampled + 0.01 x settled sampled: a server that has run a while",
             )
+            if name in ins.sampled and base:
+                once = sum(SAMPLED_PATTERN) * (ins.sampled[name] - ins.warm[name])
+                label = "  first sampled requests, once"
+                print(
+                    f"  {label:<36} {once / 1e9:9.2f} G  = {once / base:.1f} untraced requests: what"
+                    f" the first {sum(SAMPLED_PATTERN)} sampled requests of a process cost "
+                    "beyond settled ones"
+                )
 
 
 def estimate_at_one_percent(ins: Instructions, name: str, sampled: dict[str, float]) -> float:

@@ -53,6 +53,32 @@ def test_observations_of_changed_code_are_kept_but_stale(tmp_path):
     assert stats.stale_signatures == 1
 
 
+def test_an_import_adds_to_functions_as_described_and_to_their_current_code(tmp_path):
+    db = tmp_path / "t.sqlite3"
+    traced = function(code_hash="v2", parameters=("x", "y"))
+    write_observations(db, [observe(traced, "builtins.int", 3)], {})
+    imported = function(code_hash="", parameters=("x", "y"))  # a foreign tool knows no code hash
+    write_observations(
+        db,
+        [observe(imported, "builtins.int", 4), observe(imported, "builtins.str", 1)],
+        {},
+        describe_functions=False,
+    )
+    new = function("g", code_hash="", parameters=("a",))
+    write_observations(db, [observe(new, "builtins.bytes", 2)], {}, describe_functions=False)
+    with TraceReader(db) as reader:
+        current = reader.observations("app.mod")
+        stats = reader.stats()
+    assert sorted(
+        (o.function.qualname, o.function.code_hash, o.signature.return_type, o.calls) for o in current
+    ) == [
+        ("f", "v2", "builtins.int", 7),
+        ("f", "v2", "builtins.str", 1),
+        ("g", "", "builtins.bytes", 2),
+    ]
+    assert stats.stale_signatures == 0
+
+
 def test_each_row_remembers_the_host_process_and_source_that_wrote_it(tmp_path):
     db = tmp_path / "t.sqlite3"
     SQLiteTraceStore(db).sink("pytest")([observe(function(), "builtins.int")], {})

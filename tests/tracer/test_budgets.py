@@ -67,26 +67,66 @@ def test_a_type_that_appears_after_exhaustion_is_found_after_rearming(sink):
     assert tracer.status().rearms == 1
 
 
-@pytest.mark.skipif(sys.version_info < (3, 12), reason="sys.monitoring")
-def test_an_exhausted_function_no_longer_reaches_the_callback_on_pep_669(sink):
-    tracer = make_tracer(sink, budget=5)
-    tracer.start()
-    for i in range(10):
-        steady(i)
+def callbacks_for(tracer, function):
+    """A list that grows by one each time an interpreter callback looks ``function`` up from now on."""
     recorder = tracer._recorder
     calls = []
     original = recorder.known_entry
 
     def counting(code):
-        if code is steady.__code__:
+        if code is function.__code__:
             calls.append(code)
         return original(code)
 
     recorder.known_entry = counting
+    return calls
+
+
+def lookup(key):
+    if key is None:
+        raise KeyError(key)
+    return key
+
+
+def raise_once_and_keep_the_frame():
+    """A recorded call of ``lookup`` that raises; the kept traceback keeps its frame, so that no later call
+    starts at its address (which would also reveal that it ended)."""
+    try:
+        lookup(None)
+    except KeyError as exc:
+        return exc
+    raise AssertionError("lookup(None) did not raise")
+
+
+def test_a_recorded_call_that_raised_is_reported_with_its_arguments_before_tracing_stops(sink):
+    tracer = make_tracer(sink, budget=5)
+    tracer.start()
+    kept = raise_once_and_keep_the_frame()
+    for i in range(20):
+        lookup(i)
+    tracer.flush()
+    assert {(s.arg_types, s.return_type) for s in sink.signatures("lookup")} == {
+        (("builtins.NoneType",), ""),
+        (("builtins.int",), "builtins.int"),
+    }
+    tracer.stop()
+    assert kept.__traceback__ is not None
+
+
+@pytest.mark.skipif(sys.version_info < (3, 12), reason="sys.monitoring")
+@pytest.mark.parametrize("raise_first", [False, True], ids=["all_returned", "a_recorded_call_raised"])
+def test_an_exhausted_function_no_longer_reaches_the_callback_on_pep_669(sink, raise_first):
+    tracer = make_tracer(sink, budget=5)
+    tracer.start()
+    kept = raise_once_and_keep_the_frame() if raise_first else None  # alive to the end of the test
+    for i in range(20):
+        lookup(i)
+    calls = callbacks_for(tracer, lookup)
     for i in range(100):
-        steady(i)
+        lookup(i)
     tracer.stop()
     assert calls == []
+    assert raise_first is (kept is not None)
 
 
 def test_distinct_signatures_per_function_are_capped_and_the_excess_counted(sink):

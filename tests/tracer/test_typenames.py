@@ -346,3 +346,18 @@ def test_static_methods_are_told_apart_by_their_class_dict_without_running_class
     assert not is_staticmethod(namespace, "Missing.static")
     assert not is_staticmethod(namespace, "name.static")
     assert not is_staticmethod(namespace, "make.<locals>.Local.static")
+
+
+def test_a_container_class_named_on_its_own_still_has_its_elements_named_later():
+    namer = TypeNamer()
+    assert namer.class_name(list) == "builtins.list"
+    assert namer.class_name(dict) == "builtins.dict"
+    assert namer.name_of([1]) == "builtins.list[builtins.int]"
+    assert namer.name_of({"a": 1}) == "builtins.dict[builtins.str, builtins.int]"
+
+
+def test_a_small_and_a_large_mapping_name_the_same_classes():
+    small = {"a": 1, "b": "x", "c": None}
+    large = {**small, **{f"k{i}": 1 for i in range(20)}}
+    expected = "builtins.dict[builtins.str, builtins.NoneType | builtins.int | builtins.str]"
+    assert name(small) == name(large) == expected

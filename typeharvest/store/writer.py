@@ -16,7 +16,7 @@ import sqlite3
 import time
 from collections.abc import Mapping, Sequence
 
-from typeharvest.records import FunctionInfo, Observation
+from typeharvest.records import Observation
 from typeharvest.store.codec import encode_arg_types, encode_parameters
 from typeharvest.store.schema import connect, translate_error
 
@@ -44,18 +44,21 @@ VALUES (?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (module, qualname) DO NOTHING
 """
 
-_FUNCTION_ID = "SELECT id, code_hash FROM functions WHERE module = ? AND qualname = ?"
-
-_UPSERT_SIGNATURE = """
+# A signature is stored against the code it was observed in; an importer's (which does not describe
+# functions) against the code its function row describes. The WHERE clause also keeps SQLite from reading
+# ON CONFLICT as a join constraint.
+_SIGNATURE_SELECT = """
 INSERT INTO signatures
     (function_id, code_hash, arg_types, return_type, yield_type, calls, first_seen, last_seen, writer_id)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+SELECT id, {code_hash}, ?, ?, ?, ?, ?, ?, ? FROM functions WHERE module = ? AND qualname = ?
 ON CONFLICT (function_id, code_hash, arg_types, return_type, yield_type) DO UPDATE SET
     calls = calls + excluded.calls,
     first_seen = min(first_seen, excluded.first_seen),
     last_seen = max(last_seen, excluded.last_seen),
     writer_id = excluded.writer_id
 """
+_UPSERT_SIGNATURE = _SIGNATURE_SELECT.format(code_hash="?")
+_UPSERT_SIGNATURE_AT_STORED_CODE = _SIGNATURE_SELECT.format(code_hash="code_hash")
 
 _UPSERT_ERROR = """
 INSERT INTO tracer_errors (kind, count) VALUES (?, ?)
@@ -121,51 +124,42 @@ def _add_observations(
     writer_id: int | None,
     describe_functions: bool,
 ) -> None:
-    """Upsert each distinct function description once, then every signature row against its function's id."""
-    written: dict[tuple[str, str], tuple[FunctionInfo, int, str]] = {}
-    rows: list[tuple[int, str, str, str, str, int, float, float, int | None]] = []
-    for observation in observations:
-        function = observation.function
-        key = (function.module, function.qualname)
-        previous = written.get(key)
-        if previous is not None and previous[0] == function:
-            function_id, code_hash = previous[1], previous[2]
-        else:
-            # New in this batch, or described differently than earlier in it: the last description wins.
-            function_id, code_hash = _upsert_function(connection, function, describe_functions)
-            written[key] = (function, function_id, code_hash)
-        signature = observation.signature
-        rows.append(
+    """Upsert each distinct function description once, then every signature row against its function.
+
+    Two prepared statements run over the whole batch: the flush repeats the same few hundred functions
+    every interval, and a round trip per function (upsert, then read its id back) was most of its cost.
+    """
+    functions = {(o.function.module, o.function.qualname): o.function for o in observations}
+    connection.executemany(
+        _UPSERT_FUNCTION if describe_functions else _INSERT_FUNCTION_IF_NEW,
+        [
             (
-                function_id,
-                code_hash,
-                encode_arg_types(function.parameters, signature.arg_types),
-                signature.return_type,
-                signature.yield_type,
+                function.module,
+                function.qualname,
+                function.filename,
+                function.firstlineno,
+                function.kind.value,
+                encode_parameters(function.parameters),
+                function.code_hash,
+            )
+            for function in functions.values()
+        ],
+    )
+    connection.executemany(
+        _UPSERT_SIGNATURE if describe_functions else _UPSERT_SIGNATURE_AT_STORED_CODE,
+        [
+            (
+                *((observation.function.code_hash,) if describe_functions else ()),
+                encode_arg_types(observation.function.parameters, observation.signature.arg_types),
+                observation.signature.return_type,
+                observation.signature.yield_type,
                 observation.calls,
                 observation.first_seen,
                 observation.last_seen,
                 writer_id,
+                observation.function.module,
+                observation.function.qualname,
             )
-        )
-    connection.executemany(_UPSERT_SIGNATURE, rows)
-
-
-def _upsert_function(
-    connection: sqlite3.Connection, function: FunctionInfo, describe: bool
-) -> tuple[int, str]:
-    """Insert or refresh one function row; return its id and current code hash (no RETURNING: SQLite 3.35)."""
-    connection.execute(
-        _UPSERT_FUNCTION if describe else _INSERT_FUNCTION_IF_NEW,
-        (
-            function.module,
-            function.qualname,
-            function.filename,
-            function.firstlineno,
-            function.kind.value,
-            encode_parameters(function.parameters),
-            function.code_hash,
-        ),
+            for observation in observations
+        ],
     )
-    function_id, code_hash = connection.execute(_FUNCTION_ID, (function.module, function.qualname)).fetchone()
-    return int(function_id), str(code_hash)

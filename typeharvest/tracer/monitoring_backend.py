@@ -14,8 +14,9 @@ code the tracer had not seen, units arm only the functions still being recorded 
 until the next re-arm, which also looks for new code again with one fully armed unit.
 
 ``PY_UNWIND`` is not used: it cannot be disabled, and Django alone raises hundreds of exceptions per
-request. A recorded call that raised is found out when the next call starts in its frame's place, or when
-tracing stops, and is kept with its arguments and no return type.
+request. A recorded call that raised is found out when the next call starts in its frame's place, when its
+function, switched off, returns elsewhere while its frame is on no thread's stack (``Recorder.reap``), or
+when tracing stops, and is kept with its arguments and no return type.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from collections.abc import Callable
 from typing import Any
 
 from typeharvest.tracer.errors import raised_by_program
-from typeharvest.tracer.recorder import Recorder
+from typeharvest.tracer.recorder import CodeEntry, Recorder
 
 # A tool id is the claim of one tool on the interpreter; these are tried in order (the profiler's slot
 # first, then the ones no convention assigns), so coverage.py and debuggers keep theirs.
@@ -172,7 +173,7 @@ class MonitoringBackend:
         self,
         code: types.CodeType,
         value: object,
-        record: Callable[[types.CodeType, types.FrameType, object], None],
+        record: Callable[[types.CodeType, types.FrameType, object], bool],
     ) -> Any:
         """A traced function returns or yields: record it if its call is recorded, else maybe switch off."""
         try:
@@ -180,17 +181,22 @@ class MonitoringBackend:
             entry = recorder.known_entry(code)
             if entry is None or entry.info is None:
                 return sys.monitoring.DISABLE
-            frame = sys._getframe(2)  # 0: this method, 1: the callback, 2: the monitored function
-            if recorder.has_pending(frame):
-                record(code, frame, value)
-            elif entry.exhausted and not entry.running:
-                # Not while a recorded call of it is still running (an outer level of a recursion, another
-                # thread): disabling this location would hide that call's return.
-                return sys.monitoring.DISABLE
+            # Frame 0: this method, 1: the callback, 2: the monitored function.
+            if not record(code, sys._getframe(2), value):
+                return self._unrecorded_leave(entry)
         except Exception as exc:
             if raised_by_program(exc):
                 raise
             self._recorder.error(exc)
+        return None
+
+    def _unrecorded_leave(self, entry: CodeEntry) -> Any:
+        """A call that is not recorded returns or yields: switch the location off if the function is."""
+        recorder = self._recorder
+        if entry.exhausted and (not entry.running or recorder.reap(entry)):
+            # Not while a recorded call of it is still running (an outer level of a recursion, another
+            # thread): disabling this location would hide that call's return.
+            return sys.monitoring.DISABLE
         return None
 
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 import gc
 import math
 import random
+import sys
 import threading
 import time
 import types
@@ -78,6 +79,7 @@ class CodeEntry:
     quiet_units: int = 0  # sampled units it ran in, in a row, without a new signature
     last_unit: int = -1  # the serial of the last sampled unit it was recorded in
     running: int = 0  # recorded calls started and not yet finished (recursion, threads, suspended generators)
+    running_at_reap: int = -1  # ``running`` as the last ``reap`` left it: nothing to find until it changes
     seen: set[_SignatureKey] = field(default_factory=set)
     tallies: dict[_SignatureKey, _Tally] = field(default_factory=dict)
 
@@ -158,17 +160,12 @@ class Recorder:
     def started(self, entry: CodeEntry, frame: types.FrameType) -> None:
         """A traced function began executing: read its arguments before the body can rebind them."""
         began = time.perf_counter_ns()
-        frame_locals = frame.f_locals
+        get = frame.f_locals.get
+        values = [get(name, _NO_RECEIVER) for name in entry.parameter_names]
         name_of = self._namer.name_of
-        arg_types = tuple(
-            [
-                name_of(frame_locals[name]) if name in frame_locals else NOT_OBSERVED
-                for name in entry.parameter_names
-            ]
-        )
-        receiver = _NO_RECEIVER
-        if entry.receiver_name is not None:
-            receiver = frame_locals.get(entry.receiver_name, _NO_RECEIVER)
+        arg_types = tuple([NOT_OBSERVED if value is _NO_RECEIVER else name_of(value) for value in values])
+        # The receiver is the first parameter (an absent one is no receiver).
+        receiver = values[0] if entry.receiver_name is not None else _NO_RECEIVER
         stale = self._pending.get(id(frame))
         if stale is not None:
             # A frame at this address is starting, so the call we had there ended without telling us: it
@@ -178,6 +175,7 @@ class Recorder:
             entry, arg_types, set() if entry.records_yields else None, receiver
         )
         entry.running += 1
+        entry.running_at_reap = -1
         self.busy_ns += time.perf_counter_ns() - began
 
     def any_pending(self) -> bool:
@@ -196,42 +194,79 @@ class Recorder:
         call = self._pending.get(id(frame))
         return call is not None and call.entry.code is code
 
-    def yielded(self, code: types.CodeType, frame: types.FrameType, value: object) -> None:
-        """A traced generator yielded; coroutines' yields are the event loop's business and are ignored."""
+    def yielded(self, code: types.CodeType, frame: types.FrameType, value: object) -> bool:
+        """A traced generator yielded; coroutines' yields are the event loop's business and are ignored.
+
+        Returns whether a recorded call was running in ``frame``.
+        """
         call = self._pending.get(id(frame))
-        if call is None or call.entry.code is not code or call.yield_types is None:
-            return
+        if call is None:
+            return False
+        if call.entry.code is not code or call.yield_types is None:
+            return True
         if call.entry.unwraps_yields:
             # An async generator's own yields arrive wrapped; its other yields are awaits suspending it.
             if not is_async_generator_wrapper(value):
-                return
+                return True
             (value,) = gc.get_referents(value)
         began = time.perf_counter_ns()
         name = self._namer.name_of(value)
         if name != UNKNOWN:
             call.yield_types.add(name)
         self.busy_ns += time.perf_counter_ns() - began
+        return True
 
-    def returned(self, code: types.CodeType, frame: types.FrameType, value: object) -> None:
-        """A traced call returned ``value`` (for a coroutine: the awaited result)."""
+    def returned(self, code: types.CodeType, frame: types.FrameType, value: object) -> bool:
+        """A traced call returned ``value`` (for a coroutine: the awaited result).
+
+        Returns whether a recorded call was running in ``frame``.
+        """
         call = self._pending.pop(id(frame), None)
-        if call is not None and call.entry.code is code:
+        if call is None:
+            return False
+        if call.entry.code is not code:
+            self._tally(call, NOT_OBSERVED)  # a call that raised, at an address this frame reuses
+        else:
             began = time.perf_counter_ns()
             name = self._namer.name_of(value)
             if value is call.receiver and name != UNKNOWN:
                 name = f"{SELF_MARK}[{name}]"
             self._tally(call, name)
             self.busy_ns += time.perf_counter_ns() - began
+        return True
 
     def unwound(self, code: types.CodeType, frame: types.FrameType) -> None:
         """A traced call ended by an exception: its arguments and yields were real; it returned nothing."""
         call = self._pending.pop(id(frame), None)
-        if call is not None and call.entry.code is code:
-            self._tally(call, NOT_OBSERVED)
+        if call is not None:
+            self._tally(call, NOT_OBSERVED)  # this call, or an earlier one at the same address: both raised
 
-    def has_pending(self, frame: types.FrameType) -> bool:
-        """Whether any call is pending in ``frame`` (cheap: no code check)."""
-        return id(frame) in self._pending
+    def reap(self, entry: CodeEntry) -> bool:
+        """Tally the recorded calls of ``entry`` that ended by an exception; whether none is left running.
+
+        Why: a call that raises sends no return event, and ``running`` would keep counting it until a
+        later call happened to start at its frame's address; meanwhile the backends may not switch the
+        exhausted function off (a running call's return would go unheard), and it calls back for ever.
+        A plain function's call is running only while its frame is on some thread's stack; generators and
+        coroutines also live suspended, off every stack, so theirs are left to the address rule.
+        """
+        if entry.info is None or entry.info.kind is not FunctionKind.FUNCTION:
+            return entry.running == 0
+        if entry.running == entry.running_at_reap:
+            return False  # nothing started or ended since the calls were all found on a stack
+        calls = [(key, call) for key, call in list(self._pending.items()) if call.entry is entry]
+        on_stack: set[int] = set()
+        for frame in sys._current_frames().values():
+            walked: types.FrameType | None = frame
+            while walked is not None:
+                on_stack.add(id(walked))
+                walked = walked.f_back
+        for key, call in calls:
+            if key not in on_stack and self._pending.get(key) is call:
+                self._pending.pop(key, None)
+                self._tally(call, NOT_OBSERVED)
+        entry.running_at_reap = entry.running
+        return entry.running == 0
 
     def error(self, exc: BaseException) -> None:
         """Count a failure inside a hook, which must never reach the host program."""

@@ -12,6 +12,7 @@ import gc
 import hashlib
 import inspect
 import linecache
+import operator
 import os
 import sys
 import sysconfig
@@ -22,6 +23,7 @@ from pathlib import Path
 
 from typeharvest.records import FunctionInfo, FunctionKind, Parameter, ParameterKind
 
+_line_of = operator.itemgetter(2)  # of a co_lines() entry: (start, end, line or None)
 _TYPEHARVEST_DIR = str(Path(__file__).resolve().parent.parent)
 _THIRD_PARTY_DIRS = frozenset({"site-packages", "dist-packages"})
 
@@ -133,7 +135,7 @@ def code_hash(code: types.CodeType) -> str:
 
     Source rather than bytecode, so that hosts on different Python versions agree on it.
     """
-    last = max((line for _, _, line in code.co_lines() if line is not None), default=code.co_firstlineno)
+    last = max(filter(None, map(_line_of, code.co_lines())), default=code.co_firstlineno)
     lines = linecache.getlines(code.co_filename)
     if lines and last <= len(lines):
         text = "".join(lines[code.co_firstlineno - 1 : last]).encode("utf-8", "surrogatepass")

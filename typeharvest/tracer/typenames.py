@@ -72,6 +72,9 @@ class TypeNamer:
         self.main_module = main_module
         # id(cls) -> (cls, its name, its instances' reader or None); holding cls keeps the id its own.
         self._classes: dict[int, tuple[type, str, _Reader | None]] = {}
+        # id(cls) -> name, for the classes named by their name alone (kept alive in ``_classes``): the
+        # answer for most values, in one lookup.
+        self._plain: dict[int, str] = {}
 
     def name_of(self, value: object) -> str:
         """The type string of ``value``: the hot path of every traced call."""
@@ -90,6 +93,8 @@ class TypeNamer:
             # mock alive), so they are looked at afresh each time; it only costs test runs.
             if reader is not _read_mock:
                 self._classes[id(cls)] = known
+                if reader is None and id(cls) not in _CONTAINER_READERS:
+                    self._plain[id(cls)] = known[1]
         return known
 
     def _compute_class_name(self, cls: type) -> str:
@@ -110,6 +115,9 @@ class TypeNamer:
 
     def _name(self, value: object, depth: int) -> str:
         cls = type(value)
+        plain = self._plain.get(id(cls))
+        if plain is not None:
+            return plain
         reader = _CONTAINER_READERS.get(id(cls))
         if reader is not None:
             return reader(self, value, depth)
@@ -120,6 +128,8 @@ class TypeNamer:
 
     def _union(self, values: Iterable[object], depth: int) -> str:
         names = {self._name(item, depth) for item in values}
+        if len(names) == 1:
+            return names.pop()  # one class, or all unknown: UNKNOWN either way
         names.discard(UNKNOWN)
         return UNION_SEPARATOR.join(sorted(names))
 
@@ -187,7 +197,7 @@ def _read_list(namer: TypeNamer, value: object, depth: int) -> str:
     size = len(items)
     if size == 0 or depth == 0:
         return "builtins.list"
-    sample = list(map(items.__getitem__, _spread(size)))
+    sample = items if size <= SAMPLE_SIZE else list(map(items.__getitem__, _spread(size)))
     return _parameterised("builtins.list", namer._union(sample, depth - 1))
 
 
@@ -234,8 +244,12 @@ def _mapping_reader(name: str) -> _Reader:
         mapping = cast("dict[object, object]", value)
         if len(mapping) == 0 or depth == 0:
             return name
-        keys = namer._union(_pick(list(itertools.islice(dict.keys(mapping), SCAN_SIZE))), depth - 1)
-        values = namer._union(_pick(list(itertools.islice(dict.values(mapping), SCAN_SIZE))), depth - 1)
+        if len(mapping) <= SAMPLE_SIZE:
+            keys = namer._union(dict.keys(mapping), depth - 1)
+            values = namer._union(dict.values(mapping), depth - 1)
+        else:
+            keys = namer._union(_pick(list(itertools.islice(dict.keys(mapping), SCAN_SIZE))), depth - 1)
+            values = namer._union(_pick(list(itertools.islice(dict.values(mapping), SCAN_SIZE))), depth - 1)
         if not keys or not values:
             return name
         return f"{name}[{keys}, {values}]"
