@@ -28,7 +28,7 @@ import threading
 import time
 import types
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from typeharvest.records import (
     NOT_OBSERVED,
@@ -40,7 +40,7 @@ from typeharvest.records import (
 )
 from typeharvest.tracer.config import TracerConfig
 from typeharvest.tracer.sampling import is_sampled
-from typeharvest.tracer.selection import CodeSelector
+from typeharvest.tracer.selection import CodeSelector, code_hashes
 from typeharvest.tracer.typenames import (
     UNION_SEPARATOR,
     UNKNOWN,
@@ -72,6 +72,7 @@ class CodeEntry:
     info: FunctionInfo | None
     parameter_names: tuple[str, ...] = ()
     receiver_name: str | None = None  # the first parameter of a method or classmethod (``self``, ``cls``)
+    hashed: bool = False  # whether ``info.code_hash`` was read from the source yet (see ``drain``)
     records_yields: bool = False
     unwraps_yields: bool = False
     exhausted: bool = False
@@ -305,7 +306,13 @@ class Recorder:
             entry.running = 0
 
     def drain(self) -> tuple[list[Observation], dict[str, int]]:
-        """Hand over everything aggregated so far and start afresh."""
+        """Hand over everything aggregated so far and start afresh.
+
+        The functions' code hashes are read from their source here, in the flusher's thread, a batch at a
+        time, not when a request first meets them. A function met after that batch was hashed keeps its
+        observations for the next drain (the last one, at ``stop``, meets no new function).
+        """
+        self._hash_sources()
         now = time.time()
         observations: list[Observation] = []
         with self._lock:
@@ -313,7 +320,7 @@ class Recorder:
             self._errors.clear()
             self._buffered = 0
             for entry in list(self._entries.values()):
-                if entry.info is None or not entry.tallies:
+                if entry.info is None or not entry.tallies or not entry.hashed:
                     continue
                 tallies, entry.tallies = entry.tallies, {}
                 for (arg_types, return_type, yield_type), tally in tallies.items():
@@ -327,6 +334,19 @@ class Recorder:
                         )
                     )
         return observations, errors
+
+    def _hash_sources(self) -> None:
+        """Give every traced function met so far its ``code_hash``. Outside ``_lock``: it reads files, and
+        runs Python code that a process-wide tracer may be recording (whose tallies take the lock)."""
+        unhashed = [
+            (entry, info)
+            for entry in list(self._entries.values())
+            if (info := entry.info) is not None and not entry.hashed
+        ]
+        digests = code_hashes([entry.code for entry, _ in unhashed])
+        for (entry, info), digest in zip(unhashed, digests, strict=True):
+            entry.info = replace(info, code_hash=digest)
+            entry.hashed = True
 
     def _tally(self, call: _PendingCall, return_type: str) -> None:
         yields = UNION_SEPARATOR.join(sorted(call.yield_types)) if call.yield_types else NOT_OBSERVED
