@@ -56,8 +56,8 @@ CALLGRIND_CONTENDERS = ["monkeytype", "righttyper", "th-1-nogov", "th-0.01", "un
 SAMPLED_PATTERN = [i in (0, 2, 4, 7, 9, 11) for i in range(13)]
 ACCURACY_RUNS = ["th-full", "th-1", "th-0.01"]
 ACCURACY_SEED = 12345  # which units sampling 0.01 picks; fixed so runs are comparable
-ROUND_ORDER_SEED = 669
-CALLGRIND_ENV = {"PYTHONHASHSEED": "0"}  # the shuffled order of the throughput processes in each round
+ROUND_ORDER_SEED = 669  # the shuffled order of the throughput processes in each round
+CALLGRIND_ENV = {"PYTHONHASHSEED": "0"}  # the same string hashing in every callgrind child
 
 
 @dataclass

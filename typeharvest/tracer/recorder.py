@@ -320,7 +320,10 @@ class Recorder:
             self._errors.clear()
             self._buffered = 0
             for entry in list(self._entries.values()):
-                if entry.info is None or not entry.tallies or not entry.hashed:
+                if entry.info is None or not entry.tallies:
+                    continue
+                if not entry.hashed:
+                    self._buffered += len(entry.tallies)  # kept for the next drain
                     continue
                 tallies, entry.tallies = entry.tallies, {}
                 for (arg_types, return_type, yield_type), tally in tallies.items():
