@@ -626,7 +626,9 @@ def print_instructions(ins: Instructions, sizes: Sizes, righttyper_version: str)
             row(
                 "  sampled request, settled",
                 ins.warm[name],
-                f"the same pattern after {sizes.later_warmup} more requests, 1 in 7 of them sampled",
+                f"the same pattern after {sizes.later_warmup} more requests, 1 in 7 of them sampled; "
+                f"{ins.reports[name].get('rearms_warm')} re-arms so far (a re-arm renews budgets: the "
+                "sampled requests after it record more)",
             )
             row(
                 "  at 1% sampled, settled",
