@@ -110,7 +110,7 @@ def test_a_recorded_call_that_raised_is_reported_with_its_arguments_before_traci
         (("builtins.int",), "builtins.int"),
     }
     tracer.stop()
-    assert kept.__traceback__ is not None
+    del kept  # its frame stayed alive until here
 
 
 @pytest.mark.skipif(sys.version_info < (3, 12), reason="sys.monitoring")
@@ -118,7 +118,7 @@ def test_a_recorded_call_that_raised_is_reported_with_its_arguments_before_traci
 def test_an_exhausted_function_no_longer_reaches_the_callback_on_pep_669(sink, raise_first):
     tracer = make_tracer(sink, budget=5)
     tracer.start()
-    kept = raise_once_and_keep_the_frame() if raise_first else None  # alive to the end of the test
+    kept = raise_once_and_keep_the_frame() if raise_first else None
     for i in range(20):
         lookup(i)
     calls = callbacks_for(tracer, lookup)
@@ -126,7 +126,7 @@ def test_an_exhausted_function_no_longer_reaches_the_callback_on_pep_669(sink, r
         lookup(i)
     tracer.stop()
     assert calls == []
-    assert raise_first is (kept is not None)
+    del kept  # its frame stayed alive until here
 
 
 def test_distinct_signatures_per_function_are_capped_and_the_excess_counted(sink):
