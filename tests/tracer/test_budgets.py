@@ -1,6 +1,7 @@
 """Budgets switch a well-known function off; re-arming lets new types show up; memory is capped."""
 
 import sys
+import threading
 
 import pytest
 
@@ -127,6 +128,32 @@ def test_an_exhausted_function_no_longer_reaches_the_callback_on_pep_669(sink, r
     tracer.stop()
     assert calls == []
     del kept  # its frame stayed alive until here
+
+
+def wait_then_return(entered, release, value):
+    entered.set()
+    release.wait(10)
+    return value
+
+
+def test_a_recorded_call_still_running_in_another_thread_is_not_taken_for_one_that_raised(sink):
+    tracer = make_tracer(sink, budget=3)
+    tracer.start()
+    entered, release, done = threading.Event(), threading.Event(), threading.Event()
+    worker = threading.Thread(target=wait_then_return, args=(entered, release, "late"))
+    worker.start()
+    entered.wait(10)
+    done.set()
+    for i in range(20):
+        wait_then_return(threading.Event(), done, i)  # exhausts the function while the worker's call runs
+    release.set()
+    worker.join(10)
+    tracer.stop()
+    events = ("threading.Event",) * 2
+    assert {(s.arg_types, s.return_type) for s in sink.signatures("wait_then_return")} == {
+        ((*events, "builtins.str"), "builtins.str"),
+        ((*events, "builtins.int"), "builtins.int"),
+    }
 
 
 def test_distinct_signatures_per_function_are_capped_and_the_excess_counted(sink):
