@@ -284,18 +284,18 @@ def drive_concurrently(urls):
         return list(pool.map(get, urls))
 
 
+def start_uvicorn(start_server, app, cwd, env, *options):
+    """uvicorn serving ``app`` on a free port of 127.0.0.1: the server, and its base URL."""
+    pytest.importorskip("uvicorn")
+    server = start_server(["uvicorn", app, *options, "--host", "127.0.0.1", "--port", "0"], cwd=cwd, env=env)
+    return server, f"http://127.0.0.1:{server.wait_for_port(UVICORN_RUNNING)}"
+
+
 def test_uvicorn_wrapped_asgi_app_writes_exact_counts_at_graceful_shutdown_and_skips_lifespan(
     start_server, tmp_path
 ):
-    pytest.importorskip("uvicorn")
     db = tmp_path / "traces.sqlite3"
-    server = start_server(
-        ["uvicorn", "served_asgi:application", "--host", "127.0.0.1", "--port", "0"],
-        cwd=SERVED,
-        env={"TYPEHARVEST_DB": str(db)},
-    )
-    port = server.wait_for_port(UVICORN_RUNNING)
-    url = f"http://127.0.0.1:{port}"
+    server, url = start_uvicorn(start_server, "served_asgi:application", SERVED, {"TYPEHARVEST_DB": str(db)})
     answers = drive_concurrently([f"{url}/fetch"] * 30 + [f"{url}/add?a={a}&b=1" for a in range(30)])
     assert answers == ["6"] * 30 + [str(a + 1) for a in range(30)]
     assert server.stop(signal.SIGINT) == 0, server.output()
@@ -311,24 +311,11 @@ def test_uvicorn_wrapped_asgi_app_writes_exact_counts_at_graceful_shutdown_and_s
 def test_uvicorn_django_asgi_site_writes_exact_counts_of_async_and_sync_views_at_graceful_shutdown(
     start_server, tmp_path
 ):
-    pytest.importorskip("uvicorn")
     db = tmp_path / "traces.sqlite3"
-    server = start_server(
-        [
-            "uvicorn",
-            "site_config.asgi:application",
-            "--app-dir",
-            str(SITE),
-            "--host",
-            "127.0.0.1",
-            "--port",
-            "0",
-        ],
-        cwd=tmp_path,
-        env={"TYPEHARVEST_DB": str(db), "PROBE_SAMPLE_RATE": "1.0", "PROBE_FLUSH_INTERVAL": "3600"},
+    env = {"TYPEHARVEST_DB": str(db), "PROBE_SAMPLE_RATE": "1.0", "PROBE_FLUSH_INTERVAL": "3600"}
+    server, url = start_uvicorn(
+        start_server, "site_config.asgi:application", tmp_path, env, "--app-dir", str(SITE)
     )
-    port = server.wait_for_port(UVICORN_RUNNING)
-    url = f"http://127.0.0.1:{port}"
     answers = drive_concurrently([f"{url}/async-add/"] * 30 + [f"{url}/add/?a={a}&b=1" for a in range(30)])
     assert answers == ['{"sum": 6.5}'] * 30 + [f'{{"sum": {a + 1}}}' for a in range(30)]
     assert server.stop(signal.SIGINT) == 0, server.output()
@@ -361,15 +348,9 @@ def wait_for_calls(server, db, module, qualname, expected):
 def test_uvicorn_flushes_periodically_while_serving_so_a_sigterm_loses_nothing_already_flushed(
     start_server, tmp_path
 ):
-    pytest.importorskip("uvicorn")
     db = tmp_path / "traces.sqlite3"
-    server = start_server(
-        ["uvicorn", "served_asgi:application", "--host", "127.0.0.1", "--port", "0"],
-        cwd=SERVED,
-        env={"TYPEHARVEST_DB": str(db), "SERVED_FLUSH_INTERVAL": "0.2"},
-    )
-    port = server.wait_for_port(UVICORN_RUNNING)
-    url = f"http://127.0.0.1:{port}"
+    env = {"TYPEHARVEST_DB": str(db), "SERVED_FLUSH_INTERVAL": "0.2"}
+    server, url = start_uvicorn(start_server, "served_asgi:application", SERVED, env)
     assert drive_concurrently([f"{url}/add?a={a}&b=1" for a in range(40)]) == [str(a + 1) for a in range(40)]
     expected = {(("int", "int"), "int"): 40}
     assert wait_for_calls(server, db, "servedapp.services", "add", expected) == expected, server.output()
@@ -379,7 +360,6 @@ def test_uvicorn_flushes_periodically_while_serving_so_a_sigterm_loses_nothing_a
 
 @pytest.mark.parametrize("site", ["wrapped-asgi-app", "django-asgi"])
 def test_uvicorn_stopped_with_sigterm_keeps_every_trace(start_server, tmp_path, site):
-    pytest.importorskip("uvicorn")
     db = tmp_path / "traces.sqlite3"
     if site == "wrapped-asgi-app":
         app, cwd, path, module = "served_asgi:application", SERVED, "/add?a=1&b=2", "servedapp.services"
@@ -387,13 +367,9 @@ def test_uvicorn_stopped_with_sigterm_keeps_every_trace(start_server, tmp_path, 
     else:  # the async view: on the event loop, traced on every Python version
         app, cwd, path, module = "site_config.asgi:application", SITE, "/async-add/", "probeapp.services"
         answer, signature = '{"sum": 6.5}', (("int", "float"), "float")
-    server = start_server(
-        ["uvicorn", app, "--host", "127.0.0.1", "--port", "0"],
-        cwd=cwd,
-        env={"TYPEHARVEST_DB": str(db), "PROBE_SAMPLE_RATE": "1.0", "PROBE_FLUSH_INTERVAL": "3600"},
-    )
-    port = server.wait_for_port(UVICORN_RUNNING)
-    assert drive_concurrently([f"http://127.0.0.1:{port}{path}"] * 20) == [answer] * 20
+    env = {"TYPEHARVEST_DB": str(db), "PROBE_SAMPLE_RATE": "1.0", "PROBE_FLUSH_INTERVAL": "3600"}
+    server, url = start_uvicorn(start_server, app, cwd, env)
+    assert drive_concurrently([f"{url}{path}"] * 20) == [answer] * 20
     returncode = server.stop(signal.SIGTERM)
     assert "Finished server process" in server.output()  # the shutdown itself was graceful
     assert returncode in (0, -signal.SIGTERM)

@@ -4,7 +4,8 @@ Why it is cheap: the interpreter calls back only for events a tool asked for, an
 ``DISABLE`` is never called again for that code location. So a function that is not the application's own,
 or whose budget is spent, costs one callback per arming. Events are armed only while a sampled unit of
 work runs ("units" scope) or for the whole run ("process" scope): outside sampled units the interpreter
-runs as if no tool were installed. Disarming resets the locations disabled meanwhile, which is why a
+runs as if no tool were installed. Disarming resets the locations disabled meanwhile (of code that runs
+before the next arming: the interpreter re-instruments a code object when it next runs it), which is why a
 tracer that samples every unit stays armed between units.
 
 Arming every event is also what a sampled unit costs most once the process has settled: every code object
@@ -28,7 +29,7 @@ from collections.abc import Callable
 from typing import Any
 
 from typeharvest.tracer.errors import raised_by_program
-from typeharvest.tracer.recorder import CodeEntry, Recorder
+from typeharvest.tracer.recorder import Recorder
 
 # A tool id is the claim of one tool on the interpreter; these are tried in order (the profiler's slot
 # first, then the ones no convention assigns), so coverage.py and debuggers keep theirs.
@@ -182,21 +183,16 @@ class MonitoringBackend:
             if entry is None or entry.info is None:
                 return sys.monitoring.DISABLE
             # Frame 0: this method, 1: the callback, 2: the monitored function.
-            if not record(code, sys._getframe(2), value):
-                return self._unrecorded_leave(entry)
+            if record(code, sys._getframe(2), value):
+                return None
+            if entry.exhausted and (not entry.running or recorder.reap(entry)):
+                # Not while a recorded call of it is still running (an outer level of a recursion, another
+                # thread): disabling this location would hide that call's return.
+                return sys.monitoring.DISABLE
         except Exception as exc:
             if raised_by_program(exc):
                 raise
             self._recorder.error(exc)
-        return None
-
-    def _unrecorded_leave(self, entry: CodeEntry) -> Any:
-        """A call that is not recorded returns or yields: switch the location off if the function is."""
-        recorder = self._recorder
-        if entry.exhausted and (not entry.running or recorder.reap(entry)):
-            # Not while a recorded call of it is still running (an outer level of a recursion, another
-            # thread): disabling this location would hide that call's return.
-            return sys.monitoring.DISABLE
         return None
 
 

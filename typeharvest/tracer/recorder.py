@@ -72,7 +72,6 @@ class CodeEntry:
     info: FunctionInfo | None
     parameter_names: tuple[str, ...] = ()
     receiver_name: str | None = None  # the first parameter of a method or classmethod (``self``, ``cls``)
-    hashed: bool = False  # whether ``info.code_hash`` was read from the source yet (see ``drain``)
     records_yields: bool = False
     unwraps_yields: bool = False
     exhausted: bool = False
@@ -80,7 +79,7 @@ class CodeEntry:
     quiet_units: int = 0  # sampled units it ran in, in a row, without a new signature
     last_unit: int = -1  # the serial of the last sampled unit it was recorded in
     running: int = 0  # recorded calls started and not yet finished (recursion, threads, suspended generators)
-    running_at_reap: int = -1  # ``running`` as the last ``reap`` left it: nothing to find until it changes
+    running_at_reap: int = -1  # ``running`` as ``reap`` left it: nothing to find until it changes or a rearm
     seen: set[_SignatureKey] = field(default_factory=set)
     tallies: dict[_SignatureKey, _Tally] = field(default_factory=dict)
 
@@ -176,7 +175,6 @@ class Recorder:
             entry, arg_types, set() if entry.records_yields else None, receiver
         )
         entry.running += 1
-        entry.running_at_reap = -1
         self.busy_ns += time.perf_counter_ns() - began
 
     def any_pending(self) -> bool:
@@ -284,6 +282,7 @@ class Recorder:
         for entry in list(self._entries.values()):
             if entry.exhausted:
                 entry.exhausted = False
+                entry.running_at_reap = -1  # its calls are recorded again, and any of them may raise
                 entry.since_new = max(0, self.call_budget - renewal)
                 entry.quiet_units = max(0, self.unit_budget - 1 - unit_renewal)
                 entry.last_unit = self.unit
@@ -322,7 +321,7 @@ class Recorder:
             for entry in list(self._entries.values()):
                 if entry.info is None or not entry.tallies:
                     continue
-                if not entry.hashed:
+                if not entry.info.code_hash:
                     self._buffered += len(entry.tallies)  # kept for the next drain
                     continue
                 tallies, entry.tallies = entry.tallies, {}
@@ -344,12 +343,11 @@ class Recorder:
         unhashed = [
             (entry, info)
             for entry in list(self._entries.values())
-            if (info := entry.info) is not None and not entry.hashed
+            if (info := entry.info) is not None and not info.code_hash
         ]
         digests = code_hashes([entry.code for entry, _ in unhashed])
         for (entry, info), digest in zip(unhashed, digests, strict=True):
             entry.info = replace(info, code_hash=digest)
-            entry.hashed = True
 
     def _tally(self, call: _PendingCall, return_type: str) -> None:
         yields = UNION_SEPARATOR.join(sorted(call.yield_types)) if call.yield_types else NOT_OBSERVED

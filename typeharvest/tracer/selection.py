@@ -88,7 +88,7 @@ class CodeSelector:
             firstlineno=code.co_firstlineno,
             kind=function_kind(code),
             parameters=parameters(code),
-            code_hash="",  # read from the source later, a batch at a time (``code_hashes``)
+            code_hash="",  # read from the source at the next drain, a batch at a time (``code_hashes``)
         )
 
     def _module_name(self, frame_globals: Mapping[str, object]) -> str | None:
